@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('scrape', 'supplier_catalog') }}
+
+),
+
+renamed as (
+
+    select
+        supplier_id,
+        supplier_sku,
+        window_start,
+        gate_status,
+        observed_at,
+        title,
+        url,
+        brand,
+        device_model,
+        part_type,
+        quality,
+        colour,
+        nullif(trim(ean), '') as ean,
+        nullif(trim(mpn), '') as mpn,
+        coalesce(pack_size, 1) as pack_size
+    from source
+
+)
+
+select * from renamed

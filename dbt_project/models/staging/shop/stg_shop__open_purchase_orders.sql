@@ -1,0 +1,8 @@
+select
+    po_id,
+    supplier_id,
+    part_id,
+    quantity,
+    ordered_at,
+    expected_at
+from {{ source('shop', 'open_purchase_orders') }}

@@ -1,0 +1,43 @@
+"""Jobs: each stage of the flow can run on its own cadence."""
+
+import dagster as dg
+
+from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
+
+scrape_suppliers_job = dg.define_asset_job(
+    "scrape_suppliers_job",
+    selection=dg.AssetSelection.assets(["raw", "supplier_offers"]),
+    partitions_def=supplier_price_windows,
+    description="Prices and stock of one supplier for one 4-hour window.",
+)
+catalog_sync_job = dg.define_asset_job(
+    "catalog_sync_job",
+    selection=dg.AssetSelection.assets(["raw", "supplier_catalog"]),
+    partitions_def=supplier_catalog_days,
+    description="Full catalogue with product details of one supplier for one day.",
+)
+shop_ingest_job = dg.define_asset_job(
+    "shop_ingest_job",
+    selection=dg.AssetSelection.groups("shop") | dg.AssetSelection.assets(["raw", "suppliers"]),
+    description="Ingest the shop's exports and the supplier registry.",
+)
+transform_job = dg.define_asset_job(
+    "transform_job",
+    selection=dg.AssetSelection.groups("staging", "intermediate", "marts"),
+    description="Build the dbt staging models and marts.",
+)
+forecast_job = dg.define_asset_job(
+    "forecast_job",
+    selection=dg.AssetSelection.assets(["analytics", "part_demand_forecast"]),
+    description="Forecast part demand.",
+)
+price_alerts_job = dg.define_asset_job(
+    "price_alerts_job",
+    selection=dg.AssetSelection.assets(["analytics", "price_alerts"]),
+    description="Raise and deliver price alerts.",
+)
+purchase_proposals_job = dg.define_asset_job(
+    "purchase_proposals_job",
+    selection=dg.AssetSelection.groups("purchasing"),
+    description="Propose purchase orders and emit PO files.",
+)

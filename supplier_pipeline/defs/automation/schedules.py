@@ -1,0 +1,56 @@
+"""The business cadence: prices and stock every 4 hours (per supplier), the catalogue daily,
+marts after each scrape round, alerts hourly, purchase proposals every 30 minutes."""
+
+import dagster as dg
+
+from supplier_pipeline.defs.automation.jobs import (
+    catalog_sync_job,
+    forecast_job,
+    price_alerts_job,
+    purchase_proposals_job,
+    scrape_suppliers_job,
+    transform_job,
+)
+from supplier_pipeline.defs.partitions import catalog_days, price_windows
+from supplier_pipeline.lib.suppliers.config import supplier_schedules
+
+
+def _scrape_schedule(supplier_id: str, cron: str, job,
+                     dimension: str, windows: dg.TimeWindowPartitionsDefinition,
+                     kind: str) -> dg.ScheduleDefinition:
+    @dg.schedule(name=f"{kind}_{supplier_id}_schedule", cron_schedule=cron, job=job,
+                 execution_timezone="UTC", description=f"{kind} of {supplier_id} ({cron}).")
+    def scrape_schedule(context: dg.ScheduleEvaluationContext):
+        # The window that contains the tick: the scrape observes the shop now.
+        window = windows.get_last_partition_key(current_time=context.scheduled_execution_time)
+        key = dg.MultiPartitionKey({"supplier": supplier_id, dimension: window})
+        return dg.RunRequest(run_key=str(key), partition_key=key)
+
+    return scrape_schedule
+
+
+def _build_scrape_schedules() -> list[dg.ScheduleDefinition]:
+    schedules = []
+    for supplier_id, prices_cron, catalog_cron in supplier_schedules():
+        schedules.append(_scrape_schedule(supplier_id, prices_cron, scrape_suppliers_job,
+                                          "window", price_windows, "prices"))
+        schedules.append(_scrape_schedule(supplier_id, catalog_cron, catalog_sync_job,
+                                          "day", catalog_days, "catalog"))
+    return schedules
+
+
+scrape_schedules = _build_scrape_schedules()
+
+transform_schedule = dg.ScheduleDefinition(
+    name="transform_schedule", job=transform_job, cron_schedule="30 */4 * * *",
+    execution_timezone="UTC", description="Rebuild the marts after each scrape round.")
+forecast_schedule = dg.ScheduleDefinition(
+    name="forecast_schedule", job=forecast_job, cron_schedule="0 5 * * *",
+    execution_timezone="UTC", description="Forecast demand once a day.")
+price_alerts_schedule = dg.ScheduleDefinition(
+    name="price_alerts_schedule", job=price_alerts_job, cron_schedule="0 * * * *",
+    execution_timezone="UTC", description="Check for price alerts every hour.")
+purchase_proposals_schedule = dg.ScheduleDefinition(
+    name="purchase_proposals_schedule", job=purchase_proposals_job,
+    cron_schedule="*/30 * * * *", execution_timezone="UTC",
+    description="Propose purchase orders every 30 minutes.")

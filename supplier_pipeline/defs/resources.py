@@ -1,0 +1,87 @@
+"""Every resource, registered once. Secrets and deployment settings come from the
+environment through dg.EnvVar, so they never show up in the UI or in run config."""
+
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from supplier_pipeline.defs.transform.project import dbt_project
+from supplier_pipeline.lib import settings
+from supplier_pipeline.lib.notify import post_json
+from supplier_pipeline.lib.suppliers.config import SupplierConfig, load_suppliers
+from supplier_pipeline.lib.warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse: PostgreSQL when `dsn` is set, else the DuckDB file."""
+
+    dsn: str | None = None
+    duckdb_path: str | None = None
+
+    def get(self) -> Warehouse:
+        return Warehouse(self.dsn, self.duckdb_path or settings.duckdb_path())
+
+
+class SuppliersResource(dg.ConfigurableResource):
+    """The supplier registry: one YAML file per supplier (plus SUPPLIERS_DIR, if set)."""
+
+    def config(self, supplier_id: str) -> SupplierConfig:
+        configs = load_suppliers()
+        if supplier_id not in configs:
+            raise dg.Failure(f"unknown or disabled supplier {supplier_id!r}")
+        return configs[supplier_id]
+
+    def all(self) -> dict[str, SupplierConfig]:
+        return load_suppliers()
+
+
+class NotifierResource(dg.ConfigurableResource):
+    """Posts alerts as JSON to a webhook (Slack-compatible `text` field); off when unset."""
+
+    webhook_url: str | None = None
+
+    def send(self, payload: dict) -> bool:
+        if not self.webhook_url:
+            return False
+        post_json(self.webhook_url, payload)
+        return True
+
+
+class FoldersResource(dg.ConfigurableResource):
+    """The shop's inbox (exports from the order system) and the PO outbox (files for it)."""
+
+    shop_inbox: str | None = None
+    po_outbox: str | None = None
+
+    def inbox(self) -> Path:
+        return Path(self.shop_inbox) if self.shop_inbox else settings.shop_inbox()
+
+    def outbox(self) -> Path:
+        return Path(self.po_outbox) if self.po_outbox else settings.po_outbox()
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so runs work without an activated virtualenv."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def _env(name: str) -> dg.EnvVar | None:
+    """An optional setting: resolved at run time when set, absent otherwise."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources={
+        "warehouse": WarehouseResource(dsn=_env("WAREHOUSE_DSN"),
+                                       duckdb_path=_env("WAREHOUSE_DUCKDB_PATH")),
+        "suppliers": SuppliersResource(),
+        "notifier": NotifierResource(webhook_url=_env("ALERT_WEBHOOK_URL")),
+        "folders": FoldersResource(shop_inbox=_env("SHOP_INBOX_DIR"),
+                                   po_outbox=_env("PO_OUTBOX_DIR")),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    })

@@ -1,0 +1,111 @@
+"""Scrape assets: prices and stock every 4 hours, the full catalogue once a day, per supplier."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
+from supplier_pipeline.defs.resources import SuppliersResource, WarehouseResource
+from supplier_pipeline.lib.scraping.quality import gate, status_of
+from supplier_pipeline.lib.scraping.scrape import Mode, scrape
+from supplier_pipeline.lib.scraping.store import last_good_run, store_scrape
+
+GATE_CHECKS = [
+    ("offers_present", True), ("offer_count_near_last_good_run", True),
+    ("offers_have_parsed_price", True), ("supplier_skus_unique", True),
+    ("stock_mostly_known", False), ("price_jumps_plausible", False),
+]
+
+
+class ScrapeConfig(dg.Config):
+    observed_at: str | None = None
+    """Record observations at this ISO time instead of now (replaying the demo market)."""
+
+
+def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=key, blocking=blocking) for name, blocking in GATE_CHECKS]
+
+
+def _scrape_partition(context: dg.AssetExecutionContext, mode: Mode, config: ScrapeConfig,
+                      suppliers: SuppliersResource, warehouse: WarehouseResource):
+    keys = context.partition_key.keys_by_dimension
+    supplier_id = keys["supplier"]
+    window_start = context.partition_time_window.start
+    observed_at = datetime.fromisoformat(config.observed_at) if config.observed_at else None
+    store = warehouse.get()
+    result = scrape(suppliers.config(supplier_id), mode, observed_at=observed_at)
+    last_count, last_prices = last_good_run(store, supplier_id, mode, window_start)
+    checks = gate(result.observations, result.error, last_count, last_prices)
+    status, reason = status_of(checks, result.error)
+    store_scrape(store, result, window_start, context.run_id, status, reason)
+    if status != "ok":
+        context.log.warning(f"{supplier_id} {mode} {window_start:%Y-%m-%d %H:%M}: {status}: "
+                            f"{reason}. Downstream keeps using the last good data.")
+    priced = sum(o.price_net is not None for o in result.observations)
+    yield dg.MaterializeResult(metadata={
+        "supplier": supplier_id,
+        "status": status,
+        "reason": reason or "",
+        "offers": len(result.observations),
+        "priced_offers": priced,
+        "requests": len(result.fetches),
+        "fetch_outcomes": dg.MetadataValue.json(result.outcome_counts()),
+        "preview": dg.MetadataValue.md(_preview(result.observations)),
+    })
+    for check in checks:
+        yield dg.AssetCheckResult(check_name=check.name, passed=check.passed,
+                                  description=check.description, metadata=check.metadata,
+                                  severity=dg.AssetCheckSeverity.ERROR if check.blocking
+                                  else dg.AssetCheckSeverity.WARN)
+
+
+def _preview(observations: list, rows: int = 10) -> str:
+    lines = ["| sku | title | net | stock |", "|---|---|---|---|"]
+    for o in observations[:rows]:
+        lines.append(f"| {o.supplier_sku} | {(o.title or '')[:50]} | {o.price_net} | "
+                     f"{o.stock_state} {o.stock_qty if o.stock_qty is not None else ''} |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=["raw", "supplier_offers"],
+    partitions_def=supplier_price_windows,
+    check_specs=_check_specs(dg.AssetKey(["raw", "supplier_offers"])),
+    group_name="scrape",
+    kinds={"python", "httpx"},
+    pool="warehouse",
+)
+def supplier_offers(context: dg.AssetExecutionContext, config: ScrapeConfig,
+                    suppliers: SuppliersResource, warehouse: WarehouseResource):
+    """Prices and stock of one supplier's offers in one 4-hour window, with its quality gate."""
+    yield from _scrape_partition(context, "prices", config, suppliers, warehouse)
+
+
+@dg.asset(
+    key=["raw", "supplier_catalog"],
+    partitions_def=supplier_catalog_days,
+    check_specs=_check_specs(dg.AssetKey(["raw", "supplier_catalog"])),
+    group_name="scrape",
+    kinds={"python", "httpx"},
+    pool="warehouse",
+)
+def supplier_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig,
+                     suppliers: SuppliersResource, warehouse: WarehouseResource):
+    """One supplier's full catalogue with product details (brand, model, grade, EAN), daily."""
+    yield from _scrape_partition(context, "catalog", config, suppliers, warehouse)
+
+
+@dg.asset(key=["raw", "suppliers"], group_name="scrape", kinds={"python", "yaml"},
+          pool="warehouse")
+def supplier_registry(suppliers: SuppliersResource,
+                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The configured suppliers and their purchasing terms (lead time, shipping)."""
+    rows = [{"supplier_id": c.id, "supplier_name": c.name, "engine": c.engine,
+             "base_url": c.base_url, "lead_time_days": c.purchasing.lead_time_days,
+             "shipping_fee": c.purchasing.shipping_fee,
+             "free_shipping_above": c.purchasing.free_shipping_above,
+             "min_order_value": c.purchasing.min_order_value}
+            for c in suppliers.all().values()]
+    warehouse.get().replace("raw.suppliers", rows, {})
+    return dg.MaterializeResult(metadata={"suppliers": len(rows),
+                                          "ids": ", ".join(r["supplier_id"] for r in rows)})

@@ -1,0 +1,54 @@
+"""Ingest the shop's exports: parts, repair orders, stock on hand, open purchase orders."""
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from supplier_pipeline.defs.resources import FoldersResource, WarehouseResource
+from supplier_pipeline.lib.shop.ingest import SOURCES, ShopFileError, read_shop_file
+from supplier_pipeline.lib.warehouse import Slice
+
+
+def _ingest(source: str, folders: FoldersResource, warehouse: WarehouseResource,
+            check_parts: bool) -> dg.MaterializeResult:
+    filename, model = SOURCES[source]
+    path = folders.inbox() / filename
+    store = warehouse.get()
+    known = None
+    if check_parts and store.table_exists("raw.shop_parts"):
+        known = set(store.read("select part_id from raw.shop_parts")["part_id"])
+    try:
+        ingested = read_shop_file(path, model, known)
+    except ShopFileError as exc:
+        raise dg.Failure(str(exc)) from exc
+    now = datetime.now(UTC)
+    quarantine = [{"source": source, "file": str(path), "line": q["line"],
+                   "record": json.dumps(q["record"], ensure_ascii=False), "reason": q["reason"],
+                   "quarantined_at": now} for q in ingested.quarantined]
+    store.replace_slices([Slice(f"raw.{source}", ingested.good, {}),
+                          Slice("raw.shop_quarantine", quarantine, {"source": source})])
+    reasons = "\n".join(f"- line {q['line']}: {q['reason']}" for q in ingested.quarantined[:20])
+    return dg.MaterializeResult(metadata={
+        "file": str(path), "rows": len(ingested.good), "quarantined": len(quarantine),
+        "quarantine_reasons": dg.MetadataValue.md(reasons or "none"),
+    })
+
+
+def _shop_asset(source: str, description: str, check_parts: bool) -> dg.AssetsDefinition:
+    deps = [dg.AssetKey(["raw", "shop_parts"])] if check_parts else []
+
+    @dg.asset(key=["raw", source], deps=deps, group_name="shop", kinds={"python", "csv"},
+              description=description, pool="warehouse")
+    def shop_asset(folders: FoldersResource, warehouse: WarehouseResource):
+        return _ingest(source, folders, warehouse, check_parts)
+
+    return shop_asset
+
+
+shop_parts = _shop_asset("shop_parts", "The parts the shop uses (its part master).", False)
+repair_orders = _shop_asset(
+    "repair_orders", "Repair orders from the shop's system; bad rows quarantined.", True)
+stock_on_hand = _shop_asset("stock_on_hand", "Stock on hand per part, as last counted.", True)
+open_purchase_orders = _shop_asset(
+    "open_purchase_orders", "Purchase-order lines ordered but not yet delivered.", True)

@@ -1,0 +1,70 @@
+"""Render pages that need JavaScript in the system's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+from supplier_pipeline.lib.scraping.records import Fetch, Outcome
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+class Browser:
+    """One headless Chromium per scrape; pages share the fetcher's cookies and User-Agent."""
+
+    def __init__(self, supplier_id: str, user_agent: str, timeout_seconds: float):
+        self.supplier_id = supplier_id
+        self.user_agent = user_agent
+        self.timeout_ms = timeout_seconds * 1000
+        self._playwright = self._browser = self._context = None
+
+    async def __aenter__(self) -> Browser:
+        from playwright.async_api import async_playwright  # only runs that render pay for it
+
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        self._context = await self._browser.new_context(user_agent=self.user_agent)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._browser.close()
+        await self._playwright.stop()
+
+    async def add_cookies(self, url: str, cookies: dict[str, str]) -> None:
+        if cookies:
+            await self._context.add_cookies(
+                [{"name": k, "value": v, "url": url} for k, v in cookies.items()])
+
+    async def render(self, url: str, wait_for: str | None, log: list[Fetch]) -> str | None:
+        """The page's HTML after its scripts ran, or None (the failure is logged)."""
+        page = await self._context.new_page()
+        started = time.monotonic()
+        status, outcome, error, html = None, Outcome.OK, None, None
+        try:
+            response = await page.goto(url, timeout=self.timeout_ms)
+            status = response.status if response else None
+            if status is not None and status >= 400:
+                outcome = Outcome.NOT_FOUND if status == 404 else Outcome.HTTP_ERROR
+            else:
+                if wait_for:
+                    await page.wait_for_selector(wait_for, state="attached",
+                                                 timeout=self.timeout_ms)
+                html = await page.content()
+        except Exception as exc:  # playwright raises its own TimeoutError and Error types
+            timed_out = type(exc).__name__ == "TimeoutError"
+            outcome = Outcome.TIMEOUT if timed_out else Outcome.HTTP_ERROR
+            error = str(exc).splitlines()[0][:200]
+        finally:
+            await page.close()
+        log.append(Fetch(self.supplier_id, url, outcome, status,
+                         round((time.monotonic() - started) * 1000, 1),
+                         len(html or ""), 1, datetime.now(UTC), error))
+        return html

@@ -1,0 +1,169 @@
+"""Polite HTTP fetching: robots.txt, rate limit, concurrency, retries that honour Retry-After,
+a circuit breaker, and one fetch-log row for every request made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from supplier_pipeline.lib.scraping.records import Fetch, Outcome
+from supplier_pipeline.lib.suppliers.config import Politeness
+
+USER_AGENT = "supplier-pipeline/0.1 (+price monitoring for a repair shop; contact: {contact})"
+MAX_RETRY_AFTER_SECONDS = 120.0
+RETRYABLE = {Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.HTTP_ERROR}
+
+
+class CircuitOpen(RuntimeError):
+    """The supplier blocked us repeatedly: stop this run instead of hammering it."""
+
+
+class FetchFailed(RuntimeError):
+    def __init__(self, outcome: Outcome, url: str, detail: str):
+        super().__init__(f"{outcome.value}: {url}: {detail}")
+        self.outcome = outcome
+
+
+def outcome_of(status: int) -> Outcome:
+    if status < 400:
+        return Outcome.OK
+    if status == 404 or status == 410:
+        return Outcome.NOT_FOUND
+    if status == 429:
+        return Outcome.RATE_LIMITED
+    if status in (401, 403):
+        return Outcome.BLOCKED
+    return Outcome.HTTP_ERROR
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
+    except ValueError:
+        try:
+            delta = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+        return min(max(delta, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+class RateLimiter:
+    """Spaces request starts at least 1/rate seconds apart."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second
+        self.next_slot = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            delay = self.next_slot - now
+            self.next_slot = max(now, self.next_slot) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class Fetcher:
+    """Fetches one supplier's URLs politely and records every attempt in `log`."""
+
+    def __init__(self, supplier_id: str, politeness: Politeness, contact: str | None = None,
+                 backoff_base: float = 0.5):
+        self.supplier_id = supplier_id
+        self.politeness = politeness
+        self.log: list[Fetch] = []
+        self.blocks = 0
+        self.backoff_base = backoff_base
+        self.limiter = RateLimiter(politeness.rate_limit_per_second)
+        self.slots = asyncio.Semaphore(politeness.concurrency)
+        self.robots: dict[str, RobotFileParser | None] = {}
+        self.user_agent = USER_AGENT.format(contact=contact or "not configured")
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8"},
+            timeout=politeness.timeout_seconds, follow_redirects=True,
+            limits=httpx.Limits(max_connections=politeness.concurrency,
+                                max_keepalive_connections=politeness.concurrency),
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    def record(self, url: str, outcome: Outcome, status: int | None, started: float,
+               size: int, attempt: int, error: str | None = None) -> None:
+        self.log.append(Fetch(self.supplier_id, url, outcome, status,
+                              round((time.monotonic() - started) * 1000, 1), size, attempt,
+                              datetime.now(UTC), error))
+
+    async def allowed(self, url: str) -> bool:
+        if not self.politeness.respect_robots:
+            return True
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self.robots:
+            parser: RobotFileParser | None = RobotFileParser()
+            try:
+                response = await self.client.get(origin + "/robots.txt")
+                if response.status_code >= 400:
+                    parser = None  # no robots.txt: everything is allowed
+                else:
+                    parser.parse(response.text.splitlines())
+            except httpx.HTTPError:
+                parser = None
+            self.robots[origin] = parser
+        parser = self.robots[origin]
+        return parser is None or parser.can_fetch(self.user_agent, url)
+
+    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        """One logical request with retries; raises FetchFailed when it finally fails."""
+        if not await self.allowed(url):
+            self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
+            raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
+        attempts = self.politeness.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            await self.limiter.wait()
+            started = time.monotonic()
+            wait = None
+            async with self.slots:
+                try:
+                    response = await self.client.request(method, url, **kwargs)
+                except httpx.TimeoutException as exc:
+                    outcome, detail, response = Outcome.TIMEOUT, type(exc).__name__, None
+                except httpx.HTTPError as exc:
+                    outcome, detail, response = Outcome.HTTP_ERROR, str(exc)[:200], None
+                else:
+                    outcome, detail = outcome_of(response.status_code), None
+            status = response.status_code if response is not None else None
+            size = len(response.content) if response is not None else 0
+            self.record(url, outcome, status, started, size, attempt, detail)
+            if outcome is Outcome.OK:
+                return response
+            if outcome is Outcome.BLOCKED:
+                self.blocks += 1
+                if self.blocks >= self.politeness.circuit_breaker_blocks:
+                    raise CircuitOpen(f"{self.supplier_id}: blocked {self.blocks} times; "
+                                      "stopping this run")
+            if outcome not in RETRYABLE or attempt == attempts:
+                raise FetchFailed(outcome, url, detail or f"HTTP {status}")
+            if response is not None and outcome is Outcome.RATE_LIMITED:
+                wait = retry_after_seconds(response)
+            if wait is None:
+                wait = self.backoff_base * 2 ** (attempt - 1) * (0.5 + random.random())
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)

@@ -1,0 +1,158 @@
+"""Turn the text a shop shows into typed values: exact prices, stock states, part attributes.
+
+A value that cannot be read becomes None (price) or `unknown` (stock) with a reason; never a
+guess and never zero.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from price_parser import Price
+
+CURRENCY_SYMBOLS = {"€": "EUR", "eur": "EUR", "euro": "EUR", "$": "USD", "usd": "USD",
+                    "£": "GBP", "gbp": "GBP", "chf": "CHF", "fr.": "CHF"}
+# Locales whose shops write `1.299,00`: the comma is the decimal separator.
+COMMA_DECIMAL_LOCALES = {"it", "de", "fr", "es", "pt", "nl"}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ParsedPrice:
+    amount: Decimal | None
+    currency: str | None
+    problem: str | None = None
+
+
+def parse_price(text: str | None, locale: str = "en",
+                default_currency: str | None = None) -> ParsedPrice:
+    """`€ 1.299,00` -> 1299.00 EUR; the locale settles `1.299` vs `1,299`."""
+    if text is None or not text.strip():
+        return ParsedPrice(None, None, "no price text")
+    separator = "," if locale.split("_")[0].lower() in COMMA_DECIMAL_LOCALES else "."
+    if separator == "," and re.fullmatch(r"\s*\d+\.\d{1,2}\s*", text):
+        separator = "."  # a machine value such as `12.50` inside an Italian page
+    parsed = Price.fromstring(text, decimal_separator=separator)
+    if parsed.amount is None:
+        return ParsedPrice(None, None, f"no number in {text.strip()[:40]!r}")
+    if parsed.amount <= 0:
+        return ParsedPrice(None, None, f"non-positive price in {text.strip()[:40]!r}")
+    symbol = (parsed.currency or "").strip().lower()
+    currency = CURRENCY_SYMBOLS.get(symbol, symbol.upper() or None) or default_currency
+    return ParsedPrice(parsed.amount.quantize(CENT, rounding=ROUND_HALF_UP), currency)
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value).replace(",", ".")) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def net_and_gross(amount: Decimal, vat_included: bool,
+                  vat_rate: float) -> tuple[Decimal, Decimal]:
+    factor = 1 + Decimal(str(vat_rate)) / 100
+    if vat_included:
+        return (amount / factor).quantize(CENT, rounding=ROUND_HALF_UP), amount
+    return amount, (amount * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class StockReading:
+    state: str  # in / out / low / unknown
+    quantity: int | None
+    problem: str | None = None
+
+
+def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], low: list[str],
+                quantity_pattern: str | None = None, low_below: int = 4) -> StockReading:
+    """Stock text -> state using the supplier's words; a plain number is a quantity."""
+    if text is None or not str(text).strip():
+        return StockReading("unknown", None, "no stock text")
+    raw = str(text).strip()
+    lowered = raw.lower()
+    quantity = None
+    if quantity_pattern and (match := re.search(quantity_pattern, lowered)):
+        quantity = int(match.group(1))
+    elif re.fullmatch(r"\d+", lowered):
+        quantity = int(lowered)
+    if any(word in lowered for word in out_of_stock) or quantity == 0:
+        return StockReading("out", 0)
+    if any(word in lowered for word in low):
+        return StockReading("low", quantity)
+    if quantity is not None:
+        return StockReading("low" if quantity < low_below else "in", quantity)
+    if any(word in lowered for word in in_stock):
+        return StockReading("in", None)
+    return StockReading("unknown", None, f"unrecognised stock text {raw[:40]!r}")
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# canonical value -> words that mean it in the shops' languages (IT, EN, DE, FR, ES)
+PART_TYPE_WORDS = {
+    "display": ["display", "lcd", "schermo", "screen", "ecran", "pantalla", "touchscreen"],
+    "battery": ["batteria", "battery", "akku", "batterie", "bateria"],
+    "back_glass": ["back glass", "vetro posteriore", "ruckglas", "backcover", "scocca",
+                   "cover posteriore", "vitre arriere", "tapa trasera"],
+    "charging_port": ["charging port", "connettore di ricarica", "ladebuchse", "dock",
+                      "connecteur de charge", "conector de carga", "porta di ricarica"],
+    "rear_camera": ["rear camera", "fotocamera posteriore", "hauptkamera", "back camera",
+                    "camera arriere", "camara trasera"],
+    "front_camera": ["front camera", "fotocamera anteriore", "frontkamera", "selfie camera",
+                     "camera avant", "camara frontal"],
+}
+QUALITY_WORDS = {
+    "service_pack": ["service pack", "servicepack", "gh82"],
+    "oled": ["oled", "soft oled", "hard oled"],
+    "incell": ["incell", "in-cell", "in cell"],
+    "aftermarket": ["aftermarket", "compatibile", "compatible", "nachbau", "copy", "generico"],
+    "original": ["original", "originale", "oem", "genuine", "orig"],
+}
+COLOUR_WORDS = {
+    "black": ["black", "nero", "schwarz", "noir", "negro"],
+    "white": ["white", "bianco", "weiss", "blanc", "blanco"],
+    "blue": ["blue", "blu", "blau", "bleu", "azul"],
+}
+
+
+def _lookup(text: str | None, table: dict[str, list[str]]) -> str | None:
+    if not text:
+        return None
+    plain = _plain(text)
+    for canonical, words in table.items():
+        if any(re.search(rf"\b{re.escape(w)}\b", plain) for w in words):
+            return canonical
+    return None
+
+
+def part_type(text: str | None) -> str | None:
+    return _lookup(text, PART_TYPE_WORDS)
+
+
+def quality(text: str | None) -> str | None:
+    return _lookup(text, QUALITY_WORDS)
+
+
+def colour(text: str | None) -> str | None:
+    return _lookup(text, COLOUR_WORDS)
+
+
+def device_model(brand: str | None, model: str | None) -> str | None:
+    """`Samsung Galaxy S22` and `Galaxy S22` -> `galaxy s22`, the key offers are matched on."""
+    if not model:
+        return None
+    plain = _plain(model)
+    if brand and plain.startswith(_plain(brand) + " "):
+        plain = plain[len(_plain(brand)) + 1 :]
+    return plain
+
+
+def brand(text: str | None) -> str | None:
+    return _plain(text) if text else None

@@ -1,0 +1,56 @@
+"""Build an Observation from the raw field texts of one offer: the ordered cleaning steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from supplier_pipeline.lib.scraping import normalise
+from supplier_pipeline.lib.scraping.normalise import decimal_or_none
+from supplier_pipeline.lib.scraping.records import Observation
+from supplier_pipeline.lib.suppliers.config import SupplierConfig
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def observation(config: SupplierConfig, fields: dict[str, str | None], observed_at: datetime,
+                url: str | None = None) -> Observation:
+    """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted."""
+    obs = Observation(supplier_id=config.id, supplier_sku=(fields.get("sku") or "").strip(),
+                      observed_at=observed_at, title=fields.get("title"), url=url)
+    if not obs.supplier_sku:
+        obs.problems.append("no supplier sku")
+    obs.price_text = fields.get("price")
+    if obs.price_text is not None:
+        parsed = normalise.parse_price(obs.price_text, config.price.locale, config.price.currency)
+        vat_text = fields.get("vat_rate")
+        vat_rate = float(vat_text) if decimal_or_none(vat_text) is not None else config.price.vat_rate
+        if parsed.amount is None:
+            obs.problems.append(f"price: {parsed.problem}")
+        else:
+            obs.price_net, obs.price_gross = normalise.net_and_gross(
+                parsed.amount, config.price.vat_included, vat_rate)
+            obs.currency = fields.get("currency") or parsed.currency or config.price.currency
+            obs.vat_rate = decimal_or_none(vat_rate)
+    obs.stock_text = fields.get("stock")
+    if obs.stock_text is not None:
+        rule = config.stock
+        reading = normalise.parse_stock(obs.stock_text, rule.in_stock, rule.out_of_stock,
+                                        rule.low, rule.quantity_pattern, rule.low_below)
+        obs.stock_state, obs.stock_qty = reading.state, reading.quantity
+        if reading.problem:
+            obs.problems.append(f"stock: {reading.problem}")
+    title = obs.title or ""
+    obs.brand = normalise.brand(fields.get("brand"))
+    obs.device_model = normalise.device_model(fields.get("brand"), fields.get("device_model"))
+    obs.part_type = normalise.part_type(fields.get("part_type")) or normalise.part_type(title)
+    obs.quality = normalise.quality(fields.get("quality")) or normalise.quality(title)
+    obs.colour = normalise.colour(fields.get("colour")) or normalise.colour(title)
+    obs.ean = (fields.get("ean") or "").strip() or None
+    obs.mpn = (fields.get("mpn") or "").strip() or None
+    obs.pack_size = _int_or_none(fields.get("pack_size"))
+    return obs

@@ -1,0 +1,73 @@
+"""The records a scrape produces: one observation per offer and one fetch-log row per request."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    LOGIN_FAILED = "login_failed"
+    SESSION_EXPIRED = "session_expired"
+    BLOCKED = "blocked"
+    RATE_LIMITED = "rate_limited"
+    TIMEOUT = "timeout"
+    HTTP_ERROR = "http_error"
+    PARSE_ERROR = "parse_error"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+
+
+@dataclass
+class Fetch:
+    """One request and what came of it (a row of the fetch log)."""
+
+    supplier_id: str
+    url: str
+    outcome: Outcome
+    status: int | None
+    elapsed_ms: float
+    bytes: int
+    attempt: int
+    fetched_at: datetime
+    error: str | None = None
+
+
+@dataclass
+class Observation:
+    """What one supplier showed for one offer at one moment."""
+
+    supplier_id: str
+    supplier_sku: str
+    observed_at: datetime
+    title: str | None = None
+    url: str | None = None
+    price_text: str | None = None
+    price_net: Decimal | None = None
+    price_gross: Decimal | None = None
+    currency: str | None = None
+    vat_rate: Decimal | None = None
+    stock_text: str | None = None
+    stock_state: str = "unknown"
+    stock_qty: int | None = None
+    brand: str | None = None
+    device_model: str | None = None
+    part_type: str | None = None
+    quality: str | None = None
+    colour: str | None = None
+    ean: str | None = None
+    mpn: str | None = None
+    pack_size: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row["problems"] = "; ".join(self.problems) or None
+        return row
+
+
+OBSERVATION_COLUMNS = [f.name for f in fields(Observation)]
+FETCH_COLUMNS = [f.name for f in fields(Fetch)]

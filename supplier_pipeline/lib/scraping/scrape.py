@@ -1,0 +1,183 @@
+"""Scrape one supplier: prices and stock from listings or feeds, or the full catalogue with
+product details. Returns every observation and every fetch; a fatal problem (login refused,
+circuit breaker, a listing page that cannot be read) ends the run with `error` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from supplier_pipeline.lib.scraping.browser import Browser
+from supplier_pipeline.lib.scraping.extract import extract_fields
+from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
+from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.observe import observation
+from supplier_pipeline.lib.scraping.records import Fetch, Observation, Outcome
+from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
+from supplier_pipeline.lib.suppliers.config import SupplierConfig
+
+Mode = Literal["prices", "catalog"]
+MAX_LISTING_PAGES = 2000
+
+
+@dataclass
+class ScrapeResult:
+    supplier_id: str
+    mode: Mode
+    observations: list[Observation] = field(default_factory=list)
+    fetches: list[Fetch] = field(default_factory=list)
+    error: str | None = None
+    error_outcome: Outcome | None = None
+
+    def outcome_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for fetch in self.fetches:
+            counts[fetch.outcome.value] = counts.get(fetch.outcome.value, 0) + 1
+        return counts
+
+
+PageGetter = Callable[[str], Awaitable[str | None]]
+
+
+def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
+                 session: Session | None, browser: Browser | None,
+                 wait_for: str | None) -> PageGetter:
+    async def get(url: str) -> str | None:
+        if engine == "browser":
+            return await browser.render(url, wait_for, fetcher.log)
+        response = await (session.get(url) if session else fetcher.get(url))
+        return response.text
+
+    return get
+
+
+async def _listing(config: SupplierConfig, get: PageGetter, observed_at: datetime,
+                   fetches: list[Fetch]) -> tuple[list[Observation], list[str]]:
+    """Walk the listing pages; returns observations and product-page URLs."""
+    rules = config.listing
+    url: str | None = config.url(rules.start_path)
+    seen: set[str] = set()
+    observations, links = [], []
+    while url and url not in seen and len(seen) < MAX_LISTING_PAGES:
+        seen.add(url)
+        html = await get(url)
+        if html is None:
+            raise FetchFailed(fetches[-1].outcome, url, "listing page could not be rendered")
+        page = Selector(text=html)
+        items = page.css(rules.item)
+        if not items:
+            fetches[-1].outcome = Outcome.PARSE_ERROR
+            raise FetchFailed(Outcome.PARSE_ERROR, url,
+                              f"no products match {rules.item!r}: has the layout changed?")
+        for item in items:
+            fields = {k: v.value for k, v in extract_fields(item, rules.fields).items()}
+            link = item.css(rules.product_link).get() if rules.product_link else None
+            link = urljoin(url, link) if link else None
+            observations.append(observation(config, fields, observed_at, link))
+            if link:
+                links.append(link)
+        following = page.css(rules.next_page).get() if rules.next_page else None
+        url = urljoin(url, following) if following else None
+    return observations, links
+
+
+async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Observation],
+                           observed_at: datetime) -> list[Observation]:
+    """Fetch every product page concurrently; listing values fill what a page lacks."""
+    rules = config.product
+
+    async def one(listed: Observation) -> Observation:
+        if not listed.url:
+            return listed
+        try:
+            html = await get(listed.url)
+        except FetchFailed as exc:
+            listed.problems.append(f"product page: {exc.outcome.value}")
+            return listed
+        if html is None:
+            listed.problems.append("product page could not be rendered")
+            return listed
+        fields = {k: v.value for k, v in extract_fields(Selector(text=html), rules.fields).items()}
+        merged = {"sku": listed.supplier_sku, "title": listed.title, "price": listed.price_text,
+                  "stock": listed.stock_text}
+        merged.update({k: v for k, v in fields.items() if v is not None})
+        return observation(config, merged, observed_at, listed.url)
+
+    return list(await asyncio.gather(*(one(o) for o in listing)))
+
+
+async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
+                       environ: dict[str, str], observed_at: datetime,
+                       store: CookieStore) -> list[Observation]:
+    session = None
+    if config.login:
+        session = Session(fetcher, config.login, config.base_url, environ, store)
+        await session.start()
+    engines = {config.listing.engine, config.product.engine if config.product else "http"}
+    browser = None
+    if "browser" in engines:
+        browser = Browser(config.id, fetcher.user_agent, config.politeness.timeout_seconds)
+        await browser.__aenter__()
+    try:
+        if browser and session:
+            await browser.add_cookies(config.base_url, dict(fetcher.client.cookies))
+        listing_get = _page_getter(config, config.listing.engine, fetcher, session, browser,
+                                   config.listing.wait_for)
+        observations, _ = await _listing(config, listing_get, observed_at, fetcher.log)
+        if mode == "catalog" and config.product:
+            product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
+                                       config.product.wait_for)
+            observations = await _product_details(config, product_get, observations,
+                                                  observed_at)
+        return observations
+    finally:
+        if browser:
+            await browser.__aexit__(None, None, None)
+
+
+async def _scrape_feed(config: SupplierConfig, fetcher: Fetcher, environ: dict[str, str],
+                       observed_at: datetime) -> list[Observation]:
+    feed = config.feed
+    if feed.kind == "json_api":
+        records = await json_api_records(config, fetcher, environ)
+    else:
+        records = await price_list_records(config, fetcher, environ)
+    return [observation(config, map_columns(r, feed.columns), observed_at) for r in records]
+
+
+async def scrape_async(config: SupplierConfig, mode: Mode = "prices",
+                       environ: dict[str, str] | None = None,
+                       observed_at: datetime | None = None,
+                       store: CookieStore | None = None,
+                       backoff_base: float = 0.5) -> ScrapeResult:
+    environ = dict(os.environ) if environ is None else environ
+    observed_at = observed_at or datetime.now(UTC)
+    result = ScrapeResult(config.id, mode)
+    async with Fetcher(config.id, config.politeness, config.contact, backoff_base) as fetcher:
+        result.fetches = fetcher.log
+        try:
+            if config.engine == "feed":
+                result.observations = await _scrape_feed(config, fetcher, environ, observed_at)
+            else:
+                result.observations = await _scrape_html(
+                    config, mode, fetcher, environ, observed_at, store or CookieStore(config.id))
+        except LoginFailed as exc:
+            result.error, result.error_outcome = str(exc), Outcome.LOGIN_FAILED
+        except CircuitOpen as exc:
+            result.error, result.error_outcome = str(exc), Outcome.BLOCKED
+        except FetchFailed as exc:
+            result.error, result.error_outcome = str(exc), exc.outcome
+    return result
+
+
+def scrape(config: SupplierConfig, mode: Mode = "prices", **kwargs: object) -> ScrapeResult:
+    """Synchronous entry point for Dagster assets and the command line."""
+    return asyncio.run(scrape_async(config, mode, **kwargs))

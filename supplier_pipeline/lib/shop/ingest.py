@@ -1,0 +1,116 @@
+"""Validate the files the shop's order system delivers: good rows go through, bad rows are
+quarantined with the reason, and a file that cannot be read at all is an error that leaves the
+previous data in place.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ShopFileError(ValueError):
+    """The whole file is unusable (missing, or columns missing)."""
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class ShopPart(Row):
+    part_id: str = Field(min_length=1)
+    brand: str
+    device_model: str
+    part_type: str
+    quality: str
+    colour: str | None = None
+    ean: str | None = None
+
+
+class RepairOrder(Row):
+    order_id: str = Field(min_length=1)
+    created_at: datetime
+    device_model: str
+    repair_type: str
+    part_id: str | None = None
+    quantity: int = Field(ge=0, le=20)
+    status: str = Field(pattern="^(completed|waiting_parts|in_progress|cancelled)$")
+    completed_at: datetime | None = None
+
+
+class StockLevel(Row):
+    part_id: str = Field(min_length=1)
+    on_hand: int = Field(ge=0)
+    counted_at: datetime
+
+
+class OpenPurchaseOrder(Row):
+    po_id: str = Field(min_length=1)
+    supplier_id: str
+    part_id: str
+    quantity: int = Field(gt=0)
+    ordered_at: datetime
+    expected_at: datetime | None = None
+
+
+SOURCES: dict[str, tuple[str, type[Row]]] = {
+    "shop_parts": ("parts.csv", ShopPart),
+    "repair_orders": ("repair_orders.csv", RepairOrder),
+    "stock_on_hand": ("stock_on_hand.csv", StockLevel),
+    "open_purchase_orders": ("open_purchase_orders.csv", OpenPurchaseOrder),
+}
+
+
+@dataclass
+class Ingested:
+    good: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)  # line, record, reason
+
+
+def _reason(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+
+
+def read_shop_file(path: Path, model: type[Row],
+                   known_parts: set[str] | None = None) -> Ingested:
+    """Validate every row of one export; rows naming an unknown part are quarantined too."""
+    if not path.exists():
+        raise ShopFileError(f"{path}: file not found")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        required = {n for n, f in model.model_fields.items() if f.is_required()}
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise ShopFileError(f"{path}: missing columns {sorted(missing)}; "
+                                "the previous data is kept")
+        result = Ingested()
+        seen: set[str] = set()
+        key = next(iter(model.model_fields))
+        for line, record in enumerate(reader, start=2):
+            try:
+                row = model.model_validate(record).model_dump()
+            except ValidationError as exc:
+                result.quarantined.append({"line": line, "record": record,
+                                           "reason": _reason(exc)})
+                continue
+            part = row.get("part_id")
+            if known_parts is not None and part and part not in known_parts:
+                result.quarantined.append({"line": line, "record": record,
+                                           "reason": f"unknown part_id {part!r}"})
+                continue
+            if row[key] in seen:
+                result.quarantined.append({"line": line, "record": record,
+                                           "reason": f"duplicate {key} {row[key]!r}"})
+                continue
+            seen.add(row[key])
+            result.good.append(row)
+    return result

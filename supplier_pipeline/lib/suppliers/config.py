@@ -1,0 +1,255 @@
+"""Supplier configuration: one YAML file per supplier, validated with errors that name the
+file, the field and what is wrong.
+
+String values may refer to the environment as `${NAME}` or `${NAME:-default}`, so that
+addresses differ per deployment; credentials are never values, only names of variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BUILTIN_DIR = Path(__file__).parent
+_ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+class SupplierConfigError(ValueError):
+    """A supplier file that cannot be used, with the file and field that are wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Selectors = list[str]  # CSS selectors (parsel syntax, ::text / ::attr()), tried in order
+
+
+class FieldRule(Strict):
+    """How to read one field: selectors tried in order, then an optional regex on the text."""
+
+    css: Selectors
+    regex: str | None = None
+
+    @field_validator("css", mode="before")
+    @classmethod
+    def one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("regex")
+    @classmethod
+    def compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+def _rules(value: object) -> object:
+    """Accept `field: ".css::text"` and `field: [a, b]` as shorthands for `{css: ...}`."""
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, dict) else {"css": v} for k, v in value.items()}
+    return value
+
+
+class Login(Strict):
+    form_path: str
+    submit_path: str | None = None  # default: the form's action
+    username_field: str
+    password_field: str
+    csrf_field: str | None = None  # hidden input whose value is sent back
+    username_env: str
+    password_env: str
+    session_cookie: str  # present after a successful login
+    login_path_marker: str  # a redirect to a URL containing this means the session is gone
+
+
+class PageRules(Strict):
+    engine: Literal["http", "browser"] = "http"
+    fields: dict[str, FieldRule]
+    wait_for: str | None = None  # browser: CSS selector that shows the page is complete
+
+    _fields = field_validator("fields", mode="before")(_rules)
+
+
+class Listing(PageRules):
+    start_path: str
+    item: str  # CSS selector of one product on a listing page
+    next_page: str | None = None  # CSS selector of the next page's link
+    product_link: str | None = None  # CSS selector (::attr(href)) of the product page
+
+
+class Feed(Strict):
+    kind: Literal["json_api", "csv"]
+    path: str | None = None  # URL path on base_url
+    drop_folder: str | None = None  # csv: read the newest file here instead of a URL
+    token_env: str | None = None  # sent as `Authorization: Bearer <token>`
+    page_param: str = "page"
+    page_size_param: str | None = None
+    page_size: int = 100
+    items_key: str = "items"
+    next_key: str = "next_page"
+    delimiter: str = ","
+    columns: dict[str, str]  # our field -> the feed's key / column header
+
+    @model_validator(mode="after")
+    def has_source(self) -> Feed:
+        if not (self.path or self.drop_folder):
+            raise ValueError("a feed needs `path` (URL on base_url) or `drop_folder`")
+        return self
+
+
+class PriceRule(Strict):
+    locale: str = "en"  # decides the decimal separator when a price is ambiguous
+    currency: str = "EUR"
+    vat_included: bool
+    vat_rate: float = Field(ge=0, le=50)  # percent
+
+
+class StockRule(Strict):
+    """Stock text -> state. Texts are matched case-insensitively as substrings, in order."""
+
+    in_stock: list[str] = []
+    out_of_stock: list[str] = []
+    low: list[str] = []
+    quantity_pattern: str | None = None  # regex whose first group is the quantity
+    low_below: int = 4  # a known quantity under this is `low`
+
+
+class Politeness(Strict):
+    respect_robots: bool = True
+    robots_override_reason: str | None = None
+    rate_limit_per_second: float = Field(2.0, gt=0)
+    concurrency: int = Field(4, ge=1, le=64)
+    timeout_seconds: float = Field(20.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    circuit_breaker_blocks: int = Field(5, ge=1)  # stop the run after this many blocks
+
+    @model_validator(mode="after")
+    def override_has_reason(self) -> Politeness:
+        if not self.respect_robots and not self.robots_override_reason:
+            raise ValueError("respect_robots: false needs robots_override_reason")
+        return self
+
+
+class Purchasing(Strict):
+    lead_time_days: int = Field(3, ge=0)
+    shipping_fee: float = Field(0.0, ge=0)
+    free_shipping_above: float | None = None
+    min_order_value: float = Field(0.0, ge=0)
+
+
+class Schedule(Strict):
+    prices_cron: str = "0 */4 * * *"
+    catalog_cron: str = "0 2 * * *"
+
+
+class SupplierConfig(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    enabled: bool = True
+    base_url: str
+    engine: Literal["html", "feed"]
+    contact: str | None = None
+    login: Login | None = None
+    listing: Listing | None = None
+    product: PageRules | None = None
+    feed: Feed | None = None
+    price: PriceRule
+    stock: StockRule = StockRule()
+    politeness: Politeness = Politeness()
+    purchasing: Purchasing = Purchasing()
+    schedule: Schedule = Schedule()
+    hook: str | None = None  # module with optional `transform(observation) -> observation`
+
+    @model_validator(mode="after")
+    def engine_has_its_parts(self) -> SupplierConfig:
+        if self.engine == "html" and self.listing is None:
+            raise ValueError("engine html needs a `listing` section")
+        if self.engine == "feed" and self.feed is None:
+            raise ValueError("engine feed needs a `feed` section")
+        return self
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base_url.rstrip("/") + path
+
+
+def _expand(value: object, environ: dict[str, str]) -> object:
+    if isinstance(value, str):
+        def sub(match: re.Match) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is None:
+                raise KeyError(name)
+            return default
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, environ) for v in value]
+    return value
+
+
+def load_supplier(path: Path, environ: dict[str, str] | None = None) -> SupplierConfig:
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SupplierConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SupplierConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        expanded = _expand(raw, environ)
+    except KeyError as exc:
+        raise SupplierConfigError(
+            f"{path}: environment variable {exc.args[0]} is referenced but not set") from exc
+    try:
+        config = SupplierConfig.model_validate(expanded)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field `{'.'.join(str(p) for p in err['loc']) or '(top)'}`: {err['msg']}"
+            for err in exc.errors())
+        raise SupplierConfigError(f"{path}: {problems}") from None
+    if config.id != path.stem:
+        raise SupplierConfigError(f"{path}: field `id` is {config.id!r} but must match the file "
+                                  f"name {path.stem!r}")
+    return config
+
+
+def supplier_dirs() -> list[Path]:
+    """The built-in folder, plus SUPPLIERS_DIR when set (a deployment's own suppliers)."""
+    extra = os.environ.get("SUPPLIERS_DIR")
+    return [BUILTIN_DIR] + ([Path(extra)] if extra else [])
+
+
+def load_suppliers(include_disabled: bool = False,
+                   environ: dict[str, str] | None = None) -> dict[str, SupplierConfig]:
+    configs: dict[str, SupplierConfig] = {}
+    for folder in supplier_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            config = load_supplier(path, environ)
+            if config.enabled or include_disabled:
+                configs[config.id] = config
+    return configs
+
+
+def supplier_schedules() -> list[tuple[str, str, str]]:
+    """(id, prices cron, catalog cron) of enabled suppliers, without resolving the environment."""
+    out = []
+    for folder in supplier_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if raw.get("enabled", True):
+                schedule = Schedule.model_validate(raw.get("schedule", {}))
+                out.append((path.stem, schedule.prices_cron, schedule.catalog_cron))
+    return out
+
+
+def supplier_ids() -> list[str]:
+    """Enabled supplier ids (the static partitions), read without resolving the environment."""
+    return [supplier_id for supplier_id, _, _ in supplier_schedules()]

@@ -1,0 +1,86 @@
+"""The tables that Python assets write: raw landing tables and analytics outputs.
+
+Types are the common subset of DuckDB and PostgreSQL, so one definition serves both.
+"""
+
+from __future__ import annotations
+
+MONEY = "numeric(12, 2)"
+
+OBSERVATION_COLUMNS = [
+    ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("run_id", "varchar"),
+    ("gate_status", "varchar"), ("supplier_sku", "varchar"), ("observed_at", "timestamptz"), ("title", "varchar"),
+    ("url", "varchar"), ("price_text", "varchar"), ("price_net", MONEY),
+    ("price_gross", MONEY), ("currency", "varchar"), ("vat_rate", "numeric(5, 2)"),
+    ("stock_text", "varchar"), ("stock_state", "varchar"), ("stock_qty", "integer"),
+    ("brand", "varchar"), ("device_model", "varchar"), ("part_type", "varchar"),
+    ("quality", "varchar"), ("colour", "varchar"), ("ean", "varchar"), ("mpn", "varchar"),
+    ("pack_size", "integer"), ("problems", "varchar"),
+]
+
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "raw.supplier_offers": OBSERVATION_COLUMNS,
+    "raw.supplier_catalog": OBSERVATION_COLUMNS,
+    "raw.suppliers": [
+        ("supplier_id", "varchar"), ("supplier_name", "varchar"), ("engine", "varchar"),
+        ("base_url", "varchar"), ("lead_time_days", "integer"), ("shipping_fee", MONEY),
+        ("free_shipping_above", MONEY), ("min_order_value", MONEY),
+    ],
+    "raw.fetch_log": [
+        ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("mode", "varchar"),
+        ("run_id", "varchar"), ("url", "varchar"), ("outcome", "varchar"),
+        ("status", "integer"), ("elapsed_ms", "double precision"), ("bytes", "integer"),
+        ("attempt", "integer"), ("fetched_at", "timestamptz"), ("error", "varchar"),
+    ],
+    "raw.scrape_runs": [
+        ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("mode", "varchar"),
+        ("run_id", "varchar"), ("status", "varchar"), ("reason", "varchar"),
+        ("offers", "integer"), ("finished_at", "timestamptz"),
+    ],
+    "raw.shop_parts": [
+        ("part_id", "varchar"), ("brand", "varchar"), ("device_model", "varchar"),
+        ("part_type", "varchar"), ("quality", "varchar"), ("colour", "varchar"),
+        ("ean", "varchar"),
+    ],
+    "raw.repair_orders": [
+        ("order_id", "varchar"), ("created_at", "timestamptz"), ("device_model", "varchar"),
+        ("repair_type", "varchar"), ("part_id", "varchar"), ("quantity", "integer"),
+        ("status", "varchar"), ("completed_at", "timestamptz"),
+    ],
+    "raw.stock_on_hand": [
+        ("part_id", "varchar"), ("on_hand", "integer"), ("counted_at", "timestamptz"),
+    ],
+    "raw.open_purchase_orders": [
+        ("po_id", "varchar"), ("supplier_id", "varchar"), ("part_id", "varchar"),
+        ("quantity", "integer"), ("ordered_at", "timestamptz"), ("expected_at", "timestamptz"),
+    ],
+    "raw.shop_quarantine": [
+        ("source", "varchar"), ("file", "varchar"), ("line", "integer"), ("record", "varchar"),
+        ("reason", "varchar"), ("quarantined_at", "timestamptz"),
+    ],
+    "analytics.part_forecast": [
+        ("part_id", "varchar"), ("ds", "date"), ("mean", "double precision"),
+        ("q50", "double precision"), ("q80", "double precision"), ("q90", "double precision"),
+        ("q95", "double precision"), ("q99", "double precision"), ("method", "varchar"),
+        ("forecast_date", "date"),
+    ],
+    "analytics.price_alerts": [
+        ("alert_id", "varchar"), ("kind", "varchar"), ("supplier_id", "varchar"),
+        ("supplier_sku", "varchar"), ("part_id", "varchar"), ("title", "varchar"),
+        ("old_price", MONEY), ("new_price", MONEY), ("change_pct", "double precision"),
+        ("changed_at", "timestamptz"), ("message", "varchar"), ("raised_at", "timestamptz"),
+        ("delivered", "boolean"),
+    ],
+    "analytics.purchase_proposals": [
+        ("proposal_id", "varchar"), ("supplier_id", "varchar"), ("part_id", "varchar"),
+        ("supplier_sku", "varchar"), ("quantity", "integer"), ("unit_price", MONEY),
+        ("line_total", MONEY), ("on_hand", "integer"), ("on_order", "integer"),
+        ("reserved", "integer"), ("reorder_point", "integer"), ("order_up_to", "integer"),
+        ("reason", "varchar"), ("proposed_at", "timestamptz"),
+    ],
+    "analytics.po_files": [
+        ("proposal_id", "varchar"), ("supplier_id", "varchar"), ("content_hash", "varchar"),
+        ("csv_path", "varchar"), ("json_path", "varchar"), ("lines", "integer"),
+        ("emitted_at", "timestamptz"),
+    ],
+}

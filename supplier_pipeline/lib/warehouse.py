@@ -1,0 +1,159 @@
+"""The warehouse: a DuckDB file by default, PostgreSQL when a DSN is configured.
+
+Writes replace exactly one slice of a table (a partition, a run) inside one transaction, so a
+rerun never duplicates rows and a failed write leaves the previous rows in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pandas as pd
+
+from supplier_pipeline.lib.tables import TABLES
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The rows of `table` matching `where`, to be replaced by `rows`."""
+
+    table: str
+    rows: Sequence[Mapping[str, Any]]
+    where: Mapping[str, Any]
+
+
+def _ddl(table: str) -> str:
+    columns = ", ".join(f"{name} {kind}" for name, kind in TABLES[table])
+    return f"create table if not exists {table} ({columns})"
+
+
+class Warehouse:
+    def __init__(self, dsn: str | None = None, duckdb_path: str | Path | None = None):
+        if not dsn and not duckdb_path:
+            raise ValueError("a warehouse needs a PostgreSQL DSN or a DuckDB file path")
+        self.dsn = dsn or None
+        self.duckdb_path = Path(duckdb_path) if duckdb_path else None
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.dsn else "duckdb"
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A DB-API connection; committed on success, rolled back on error, always closed."""
+        if self.dsn:
+            import psycopg2
+
+            connection = psycopg2.connect(self.dsn)
+        else:
+            import duckdb
+
+            self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+            connection = duckdb.connect(str(self.duckdb_path))
+            connection.begin()
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    def ensure_tables(self, connection: Any, tables: Sequence[str]) -> None:
+        cursor = connection.cursor()
+        for schema in sorted({t.split(".")[0] for t in tables}):
+            cursor.execute(f"create schema if not exists {schema}")
+        for table in tables:
+            cursor.execute(_ddl(table))
+
+    def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
+                where: Mapping[str, Any]) -> int:
+        """Delete the rows matching `where`, insert `rows`, in one transaction."""
+        self.replace_slices([Slice(table, rows, where)])
+        return len(rows)
+
+    def replace_slices(self, slices: Sequence[Slice]) -> None:
+        """Replace several table slices atomically: all of them or none."""
+        with self.connect() as connection:
+            self.ensure_tables(connection, [s.table for s in slices])
+            for piece in slices:
+                self._delete(connection, piece.table, piece.where)
+                self._insert(connection, piece.table, piece.rows)
+
+    def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        with self.connect() as connection:
+            self.ensure_tables(connection, [table])
+            self._insert(connection, table, rows)
+        return len(rows)
+
+    def _delete(self, connection: Any, table: str, where: Mapping[str, Any]) -> None:
+        if not where:
+            connection.cursor().execute(f"delete from {table}")
+            return
+        mark = "%s" if self.dsn else "?"
+        condition = " and ".join(f"{column} = {mark}" for column in where)
+        connection.cursor().execute(f"delete from {table} where {condition}", list(where.values()))
+
+    def _insert(self, connection: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = TABLES[table]
+        names = [name for name, _ in columns]
+        if self.dsn:
+            from psycopg2.extras import execute_values
+
+            values = [tuple(row.get(n) for n in names) for row in rows]
+            execute_values(connection.cursor(),
+                           f"insert into {table} ({', '.join(names)}) values %s", values,
+                           page_size=1000)
+            return
+        # DuckDB: load through a frame of strings and cast in SQL, so decimals stay exact.
+        frame = pd.DataFrame([{n: _text(row.get(n)) for n in names} for row in rows],
+                             columns=names, dtype=object)
+        casts = ", ".join(f"cast({name} as {kind})" for name, kind in columns)
+        connection.register("incoming_rows", frame)
+        connection.execute(f"insert into {table} select {casts} from incoming_rows")
+        connection.unregister("incoming_rows")
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a query; `?` placeholders work on both backends."""
+        with self.connect() as connection:
+            if self.dsn:
+                cursor = connection.cursor()
+                cursor.execute(sql.replace("?", "%s"), list(params))
+                names = [d[0] for d in cursor.description]
+                return pd.DataFrame(cursor.fetchall(), columns=names)
+            return connection.execute(sql, list(params)).df()
+
+    def table_exists(self, table: str) -> bool:
+        schema, name = table.split(".")
+        found = self.read("select count(*) as n from information_schema.tables "
+                          "where table_schema = ? and table_name = ?", [schema, name])
+        return int(found["n"].iloc[0]) > 0
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables `dbt_project/profiles.yml` reads to reach this same warehouse."""
+        if not self.dsn:
+            return {"DBT_TARGET": "duckdb", "WAREHOUSE_DUCKDB_PATH": str(self.duckdb_path)}
+        parts = urlsplit(self.dsn)
+        return {"DBT_TARGET": "postgres", "DBT_PG_HOST": parts.hostname or "localhost",
+                "DBT_PG_PORT": str(parts.port or 5432),
+                "DBT_PG_USER": unquote(parts.username or ""),
+                "DBT_PG_PASSWORD": unquote(parts.password or ""),
+                "DBT_PG_DBNAME": parts.path.lstrip("/")}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value if isinstance(value, str) else (
+        value.isoformat() if hasattr(value, "isoformat") else str(value))
