@@ -10,8 +10,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	@echo "installing into $(VENV) (log: $(VENV)/pip.log)"
+	$(BIN)/pip install --disable-pip-version-check --upgrade pip > $(VENV)/pip.log 2>&1 \
+	  && $(BIN)/pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/pip.log 2>&1 \
+	  || { grep -v "is ignored" $(VENV)/pip.log | tail -30; exit 1; }
 	$(BIN)/python -c "import dagster, dagster_dbt, supplier_pipeline"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 

@@ -3,6 +3,7 @@ beside it, so runs launched from the UI (and the schedules) can scrape them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -25,11 +26,9 @@ def main() -> None:
         for shop, server in shops.servers.items():
             print(f"demo shop {shop}: {server.url}")
         dagster = Path(sys.executable).parent / "dagster"
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             subprocess.run([str(dagster), "dev", "-h", "127.0.0.1", "-p", "3000"],
                            cwd=PROJECT_ROOT, check=False)
-        except KeyboardInterrupt:
-            pass
     webhook.stop()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from supplier_pipeline.lib.settings import PROJECT_ROOT, data_dir
 
 WINDOWS = 6  # one day of 4-hour scrape windows
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+REPORTED_TABLES = ("marts.fct_price_history", "marts.mart_best_offer",
+                   "marts.fct_part_demand_daily", "analytics.part_forecast",
+                   "analytics.price_alerts", "analytics.purchase_proposals",
+                   "raw.shop_quarantine")
 
 
 def local_instance_home() -> Path:
@@ -31,6 +36,52 @@ def local_instance_home() -> Path:
     return home
 
 
+def window_starts(now: datetime, windows: int) -> list[datetime]:
+    """The starts of the last `windows` 4-hour windows, the one in progress included."""
+    current = now.replace(minute=0, second=0, microsecond=0)
+    current -= timedelta(hours=current.hour % 4)
+    return [current - timedelta(hours=4 * n) for n in reversed(range(windows))]
+
+
+def replay_pipeline(defs, instance, market, supplier_ids: list[str], now: datetime,
+                    windows: int = WINDOWS, log: Callable[[str], None] = print) -> None:
+    """Run every stage once, scraping the demo market as it was in each recent window."""
+    import dagster as dg
+
+    def run(job: str, run_config: dict | None = None, **kwargs) -> None:
+        started = time.monotonic()
+        defs.resolve_job_def(job).execute_in_process(
+            instance=instance, raise_on_error=True, run_config={**QUIET, **(run_config or {})},
+            **kwargs)
+        log(f"  {job} {kwargs.get('partition_key', '')} ({time.monotonic() - started:.1f}s)")
+
+    def observed(moment: datetime, asset: str) -> dict:
+        return {"ops": {asset: {"config": {"observed_at": moment.isoformat()}}}}
+
+    starts = window_starts(now, windows)
+    log("ingesting the shop's exports and the supplier registry")
+    run("shop_ingest_job")
+    log("syncing catalogues")
+    for supplier in supplier_ids:
+        moment = starts[0] + timedelta(minutes=5)
+        market.set_time(moment)
+        key = dg.MultiPartitionKey({"supplier": supplier, "day": f"{moment:%Y-%m-%d}"})
+        run("catalog_sync_job", partition_key=key,
+            run_config=observed(moment, "raw__supplier_catalog"))
+    log(f"scraping prices and stock: {windows} windows x {len(supplier_ids)} suppliers")
+    for start in starts:
+        moment = min(start + timedelta(minutes=5), now)
+        market.set_time(moment)
+        for supplier in supplier_ids:
+            key = dg.MultiPartitionKey({"supplier": supplier, "window": f"{start:%Y-%m-%d-%H:%M}"})
+            run("scrape_suppliers_job", partition_key=key,
+                run_config=observed(moment, "raw__supplier_offers"))
+    market.set_time(None)
+    log("building marts, forecast, alerts and purchase proposals")
+    for job in ("transform_job", "forecast_job", "price_alerts_job", "purchase_proposals_job"):
+        run(job)
+
+
 def main() -> None:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     local_instance_home()
@@ -42,7 +93,7 @@ def main() -> None:
     from supplier_pipeline.demo.webhook import build_app as webhook_app
     from supplier_pipeline.demo.world import demo_shops
     from supplier_pipeline.lib import settings
-    from supplier_pipeline.lib.suppliers.config import supplier_ids as enabled_suppliers
+    from supplier_pipeline.lib.suppliers.config import supplier_ids
     from supplier_pipeline.lib.warehouse import Warehouse
 
     started = time.monotonic()
@@ -54,64 +105,20 @@ def main() -> None:
     os.environ.setdefault("ALERT_WEBHOOK_URL", f"{webhook.url}/hook")
     with demo_shops() as shops:
         os.environ.update(shops.environment())
-        defs = load_defs()
-        instance = dg.DagsterInstance.get()
-
-        def run(job: str, run_config: dict | None = None, **kwargs) -> None:
-            t0 = time.monotonic()
-            result = defs.resolve_job_def(job).execute_in_process(
-                instance=instance, raise_on_error=True,
-                run_config={**QUIET, **(run_config or {})}, **kwargs)
-            key = kwargs.get("partition_key", "")
-            print(f"  {job} {key} ok={result.success} ({time.monotonic() - t0:.1f}s)")
-
-        def moment_config(moment: datetime, asset: str) -> dict:
-            return {"ops": {asset: {"config": {"observed_at": moment.isoformat()}}}}
-
-        print("ingesting the shop's exports and the supplier registry")
-        run("shop_ingest_job")
-        supplier_ids = enabled_suppliers()
-        first = now.replace(minute=0, second=0, microsecond=0)
-        first -= timedelta(hours=first.hour % 4 + 4 * (WINDOWS - 1))
-        print("syncing catalogues")
-        for supplier in supplier_ids:
-            moment = first + timedelta(minutes=5)
-            shops.market.set_time(moment)
-            key = dg.MultiPartitionKey({"supplier": supplier, "day": f"{moment:%Y-%m-%d}"})
-            run("catalog_sync_job", partition_key=key,
-                run_config=moment_config(moment, "raw__supplier_catalog"))
-        print(f"scraping prices and stock: {WINDOWS} windows x {len(supplier_ids)} suppliers")
-        for step in range(WINDOWS):
-            moment = min(first + timedelta(hours=4 * step, minutes=5), now)
-            shops.market.set_time(moment)
-            for supplier in supplier_ids:
-                key = dg.MultiPartitionKey({"supplier": supplier,
-                                            "window": f"{first + timedelta(hours=4 * step):%Y-%m-%d-%H:%M}"})
-                run("scrape_suppliers_job", partition_key=key,
-                    run_config=moment_config(moment, "raw__supplier_offers"))
-        print("building marts, forecast, alerts and purchase proposals")
-        for job in ("transform_job", "forecast_job", "price_alerts_job",
-                    "purchase_proposals_job"):
-            run(job)
+        replay_pipeline(load_defs(), dg.DagsterInstance.get(), shops.market, supplier_ids(), now)
     webhook.stop()
-    report(Warehouse(os.environ.get("WAREHOUSE_DSN"), settings.duckdb_path()), received,
-           settings.po_outbox(), time.monotonic() - started)
-
-
-def report(warehouse, received: list[dict], outbox: Path, seconds: float) -> None:
-    counts = {}
-    for table in ("marts.fct_price_history", "marts.mart_best_offer",
-                  "marts.fct_part_demand_daily", "analytics.part_forecast",
-                  "analytics.price_alerts", "analytics.purchase_proposals", "raw.shop_quarantine"):
-        counts[table] = int(warehouse.read(f"select count(*) as n from {table}")["n"].iloc[0])
-    files = sorted(p.name for p in outbox.glob("PO-*.json"))
+    warehouse = Warehouse(os.environ.get("WAREHOUSE_DSN"), settings.duckdb_path())
+    counts = {t: int(warehouse.read(f"select count(*) as n from {t}")["n"].iloc[0])
+              for t in REPORTED_TABLES}
     print(json.dumps(counts, indent=2))
-    print(f"\nDemo finished in {seconds:.0f}s.")
-    print(f"  warehouse:      {warehouse.duckdb_path or 'PostgreSQL'} (schemas raw, staging, "
-          "marts, analytics)")
-    print(f"  PO files:       {outbox} ({len(files)} JSON + CSV pairs)")
+    files = sorted(settings.po_outbox().glob("PO-*.json"))
+    print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
+    where = warehouse.duckdb_path if warehouse.backend == "duckdb" else "PostgreSQL"
+    print(f"  warehouse:      {where}"
+          " (schemas raw, staging, intermediate, marts, analytics)")
+    print(f"  PO files:       {settings.po_outbox()} ({len(files)} JSON + CSV pairs)")
     print(f"  alerts posted:  {len(received)} to the local webhook")
-    print(f"  Dagster runs:   {os.environ['DAGSTER_HOME']} (open them with `make dev`)")
+    print(f"  Dagster runs:   {os.environ['DAGSTER_HOME']} (browse them with `make dev`)")
     print(f"  data folder:    {data_dir()}")
 
 

@@ -17,7 +17,8 @@ from supplier_pipeline.demo.catalog import Part, build_parts
 
 REPAIR_TYPES = {"display": "screen_replacement", "battery": "battery_replacement",
                 "back_glass": "back_glass_replacement", "charging_port": "charging_port_repair",
-                "rear_camera": "rear_camera_replacement", "front_camera": "front_camera_replacement"}
+                "rear_camera": "rear_camera_replacement",
+                "front_camera": "front_camera_replacement"}
 WEEKDAY_FACTOR = [1.1, 1.0, 1.0, 1.1, 1.3, 1.2, 0.0]  # closed on Sunday
 HISTORY_DAYS = 730
 

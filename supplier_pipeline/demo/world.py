@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from supplier_pipeline.demo.market import Market

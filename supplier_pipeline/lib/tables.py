@@ -9,7 +9,8 @@ MONEY = "numeric(12, 2)"
 
 OBSERVATION_COLUMNS = [
     ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("run_id", "varchar"),
-    ("gate_status", "varchar"), ("supplier_sku", "varchar"), ("observed_at", "timestamptz"), ("title", "varchar"),
+    ("gate_status", "varchar"), ("supplier_sku", "varchar"), ("observed_at", "timestamptz"),
+    ("title", "varchar"),
     ("url", "varchar"), ("price_text", "varchar"), ("price_net", MONEY),
     ("price_gross", MONEY), ("currency", "varchar"), ("vat_rate", "numeric(5, 2)"),
     ("stock_text", "varchar"), ("stock_state", "varchar"), ("stock_qty", "integer"),

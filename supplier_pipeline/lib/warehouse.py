@@ -66,12 +66,23 @@ class Warehouse:
         finally:
             connection.close()
 
+    def _execute(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement inside the connection's transaction.
+
+        A DuckDB cursor is a second connection with its own transaction, so DuckDB statements
+        go through the connection itself.
+        """
+        if self.dsn:
+            cursor = connection.cursor()
+            cursor.execute(sql.replace("?", "%s"), list(params))
+            return cursor
+        return connection.execute(sql, list(params))
+
     def ensure_tables(self, connection: Any, tables: Sequence[str]) -> None:
-        cursor = connection.cursor()
         for schema in sorted({t.split(".")[0] for t in tables}):
-            cursor.execute(f"create schema if not exists {schema}")
+            self._execute(connection, f"create schema if not exists {schema}")
         for table in tables:
-            cursor.execute(_ddl(table))
+            self._execute(connection, _ddl(table))
 
     def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
                 where: Mapping[str, Any]) -> int:
@@ -94,12 +105,8 @@ class Warehouse:
         return len(rows)
 
     def _delete(self, connection: Any, table: str, where: Mapping[str, Any]) -> None:
-        if not where:
-            connection.cursor().execute(f"delete from {table}")
-            return
-        mark = "%s" if self.dsn else "?"
-        condition = " and ".join(f"{column} = {mark}" for column in where)
-        connection.cursor().execute(f"delete from {table} where {condition}", list(where.values()))
+        condition = " and ".join(f"{column} = ?" for column in where) or "true"
+        self._execute(connection, f"delete from {table} where {condition}", list(where.values()))
 
     def _insert(self, connection: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -125,12 +132,11 @@ class Warehouse:
     def read(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a query; `?` placeholders work on both backends."""
         with self.connect() as connection:
+            result = self._execute(connection, sql, params)
             if self.dsn:
-                cursor = connection.cursor()
-                cursor.execute(sql.replace("?", "%s"), list(params))
-                names = [d[0] for d in cursor.description]
-                return pd.DataFrame(cursor.fetchall(), columns=names)
-            return connection.execute(sql, list(params)).df()
+                names = [d[0] for d in result.description]
+                return pd.DataFrame(result.fetchall(), columns=names)
+            return result.df()
 
     def table_exists(self, table: str) -> bool:
         schema, name = table.split(".")

@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {# Each supplier offer matched to one of the shop's parts: a manual override wins, then the
    EAN, then the normalised attributes (brand, device model, part type, quality, colour). #}
 with

@@ -44,7 +44,8 @@ left join reserved on parts.part_id = reserved.part_id
 
 @dg.asset(
     key=["analytics", "purchase_proposals"],
-    deps=[dg.AssetKey(["analytics", "part_demand_forecast"]), dg.AssetKey(["marts", "mart_best_offer"]),
+    deps=[dg.AssetKey(["analytics", "part_demand_forecast"]),
+          dg.AssetKey(["marts", "mart_best_offer"]),
           dg.AssetKey(["staging", "stg_shop__stock_on_hand"]),
           dg.AssetKey(["staging", "stg_shop__open_purchase_orders"])],
     group_name="purchasing",

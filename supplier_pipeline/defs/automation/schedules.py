@@ -22,7 +22,8 @@ def _scrape_schedule(supplier_id: str, cron: str, job,
                  execution_timezone="UTC", description=f"{kind} of {supplier_id} ({cron}).")
     def scrape_schedule(context: dg.ScheduleEvaluationContext):
         # The window that contains the tick: the scrape observes the shop now.
-        window = windows.get_last_partition_key(current_time=context.scheduled_execution_time)
+        window = windows.get_partition_key_for_timestamp(
+            context.scheduled_execution_time.timestamp())
         key = dg.MultiPartitionKey({"supplier": supplier_id, dimension: window})
         return dg.RunRequest(run_key=str(key), partition_key=key)
 

@@ -45,6 +45,11 @@ def title(offer: Offer) -> str:
     return " ".join(w for w in words if w)
 
 
+def gross(quote: Quote) -> str:
+    """The shop shows prices with IVA (22 %) included."""
+    return euro(money(float(quote.price_net * VAT)))
+
+
 def stock_text(quote: Quote) -> str:
     if quote.stock == 0:
         incoming = stable_random(quote.offer.sku, "arrivo") < 0.3
@@ -125,9 +130,10 @@ def build_app(market: Market, username: str, password: str,
             cards.append(f"""<div class="prodotto" data-codice="{offer.sku}">
 <a class="nome" href="/prodotto/{offer.sku}">{escape(title(offer))}</a>
 <span class="codice">Cod. {offer.sku}</span>
-<span class="prezzo">{euro(money(float(q.price_net * VAT)))}</span> <small class="iva">IVA inclusa</small>
+<span class="prezzo">{gross(q)}</span> <small class="iva">IVA inclusa</small>
 <span class="disponibilita">{stock_text(q)}</span></div>""")
-        nav = (f'<a class="pagina-successiva" href="/catalogo?pagina={number + 1}">Successiva &raquo;</a>'
+        following = f"/catalogo?pagina={number + 1}"
+        nav = (f'<a class="pagina-successiva" href="{following}">Successiva &raquo;</a>'
                if number < pages else "")
         return page(f'<h1>Catalogo</h1><div class="elenco">{"".join(cards)}</div>'
                     f'<div class="paginazione">Pagina {number} di {pages} {nav}</div>', "Catalogo")
@@ -151,7 +157,7 @@ def build_app(market: Market, username: str, password: str,
         table = "".join(f'<tr><th>{k}</th><td class="{css.get(k, k.lower())}">{escape(v)}</td></tr>'
                         for k, v in rows)
         return page(f"""<h1 class="titolo-prodotto">{escape(title(offer))}</h1>
-<div class="scheda"><span class="prezzo">{euro(money(float(q.price_net * VAT)))}</span>
+<div class="scheda"><span class="prezzo">{gross(q)}</span>
 <small class="iva">IVA inclusa</small>
 <span class="disponibilita">{stock_text(q)}</span></div>
 <table class="dettagli">{table}</table>""", title(offer))

@@ -42,7 +42,7 @@ def build_app(market: Market, token: str) -> Starlette:
                          f"({GRADES[p.quality]}{', ' + COLOURS[p.colour] if p.colour else ''})",
                 "brand": p.brand, "model": p.device_model,
                 "category": CATEGORIES[p.part_type], "grade": GRADES[p.quality],
-                "color": COLOURS.get(p.colour or "", None), "ean": p.ean,
+                "color": COLOURS.get(p.colour or ""), "ean": p.ean,
                 "price_net": f"{q.price_net:.2f}", "currency": "EUR", "vat_rate": "19",
                 "stock": q.stock, "pack_size": offer.pack_size,
             })

@@ -91,7 +91,7 @@ def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], 
 
 
 def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 

@@ -28,7 +28,8 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
     if obs.price_text is not None:
         parsed = normalise.parse_price(obs.price_text, config.price.locale, config.price.currency)
         vat_text = fields.get("vat_rate")
-        vat_rate = float(vat_text) if decimal_or_none(vat_text) is not None else config.price.vat_rate
+        vat_rate = (float(vat_text) if decimal_or_none(vat_text) is not None
+                    else config.price.vat_rate)
         if parsed.amount is None:
             obs.problems.append(f"price: {parsed.problem}")
         else:

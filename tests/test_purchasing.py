@@ -1,0 +1,52 @@
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from supplier_pipeline.lib.forecasting import forecast, lead_time_demand_quantile
+from supplier_pipeline.lib.purchasing.po_files import content_hash, write_po_files
+from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
+
+
+def test_forecast_shape_and_quantiles():
+    history = pd.DataFrame({"unique_id": ["a"] * 3 + ["b"],
+                            "ds": pd.to_datetime(["2026-01-01", "2026-01-05", "2026-01-10",
+                                                  "2026-01-10"]),
+                            "y": [2, 1, -3, 1]})
+    out = forecast(history, horizon=7, freq="D", quantiles=[0.5, 0.9])
+    assert list(out.columns) == ["unique_id", "ds", "mean", "q50", "q90"]
+    assert len(out) == 14
+    assert (out["q90"] >= out["q50"]).all() and (out[["mean", "q50"]] >= 0).all().all()
+    # Series "a": 3 units over 10 days (the return of -3 counts as no demand).
+    assert out.loc[out.unique_id == "a", "mean"].iloc[0] == 3 / 10
+    assert out["ds"].min() == pd.Timestamp("2026-01-11")
+
+
+def test_lead_time_quantile_grows_with_lead_time():
+    assert lead_time_demand_quantile(0.5, 2, 0.95) <= lead_time_demand_quantile(0.5, 10, 0.95)
+    assert lead_time_demand_quantile(0.0, 5, 0.99) == 0
+
+
+def test_min_max_orders_up_to_in_whole_packs():
+    offer = Offer("s", "SKU1", 10.0, lead_time_days=4, pack_size=5)
+    low = PartPosition("p", mean_daily_demand=1.0, on_hand=1, on_order=0, reserved=2)
+    line = propose(low, offer, service_level=0.95, review_days=7)
+    assert line is not None
+    assert line.quantity % 5 == 0
+    assert low.inventory_position + line.quantity >= line.order_up_to
+    assert "reserved 2" in line.reason and "packs of 5" in line.reason
+    plenty = PartPosition("p", mean_daily_demand=1.0, on_hand=40, on_order=0, reserved=0)
+    assert propose(plenty, offer) is None
+
+
+def test_po_files_are_complete_and_identified_by_content(tmp_path):
+    lines = [{"part_id": "p1", "supplier_sku": "A", "quantity": 2, "unit_price": 10.5,
+              "reason": "r"}, {"part_id": "p2", "supplier_sku": "B", "quantity": 1,
+                               "unit_price": 3, "reason": "r"}]
+    files = write_po_files(tmp_path, "s", "Supplier", lines, datetime(2026, 11, 28, tzinfo=UTC))
+    document = json.loads(files.json_path.read_text())
+    assert document["total"] == "24.00" and len(document["lines"]) == 2
+    assert files.csv_path.read_text().splitlines()[0].startswith("line,supplier_sku")
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert content_hash("s", list(reversed(lines))) == files.content_hash
+    assert content_hash("s", [{**lines[0], "quantity": 3}, lines[1]]) != files.content_hash

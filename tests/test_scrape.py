@@ -1,0 +1,213 @@
+"""Scraping the demo shops over real HTTP (and Chromium for the JavaScript shop): every
+product and field must match the shop's ground truth, and every failure must be recorded
+with its outcome."""
+
+from decimal import Decimal
+
+import pytest
+
+from supplier_pipeline.demo.catalog import money
+from supplier_pipeline.demo.market import Market
+from supplier_pipeline.demo.server import Faults
+from supplier_pipeline.demo.world import DemoCredentials, demo_shops
+from supplier_pipeline.lib.scraping import normalise
+from supplier_pipeline.lib.scraping.records import Outcome
+from supplier_pipeline.lib.scraping.scrape import scrape
+from supplier_pipeline.lib.scraping.session import CookieStore
+from supplier_pipeline.lib.suppliers.config import load_suppliers
+
+VAT_IT = Decimal("1.22")
+
+
+def expected_state(shop: str, stock: int) -> tuple[str, int | None]:
+    if stock == 0:
+        return "out", 0
+    if shop == "teile_feed":
+        return ("low" if stock < 4 else "in"), stock
+    if stock <= 3:
+        return "low", stock
+    return "in", None
+
+
+def assert_matches_market(result, market: Market) -> None:
+    offers = {o.sku: o for o in market.offers[result.supplier_id]}
+    assert result.error is None
+    assert {o.supplier_sku for o in result.observations} == set(offers)
+    for obs in result.observations:
+        truth = market.quote(offers[obs.supplier_sku])
+        if result.supplier_id == "ricambi_italia":  # shows gross prices only
+            assert obs.price_gross == money(float(truth.price_net * VAT_IT)), obs
+            assert abs(obs.price_net - truth.price_net) <= Decimal("0.01"), obs
+        else:
+            assert obs.price_net == truth.price_net, obs
+        assert obs.currency == "EUR"
+        assert (obs.stock_state, obs.stock_qty) == expected_state(result.supplier_id,
+                                                                  truth.stock), obs
+        assert not obs.problems, obs
+
+
+@pytest.mark.parametrize("supplier_id", ["ricambi_italia", "fixparts_js", "teile_feed"])
+def test_prices_and_stock_match_the_shop(shop_env, supplier_id):
+    config = load_suppliers()[supplier_id]
+    result = scrape(config, "prices")
+    assert_matches_market(result, shop_env.market)
+    assert all(f.outcome is Outcome.OK for f in result.fetches)
+
+
+@pytest.mark.parametrize("supplier_id", ["ricambi_italia", "fixparts_js", "teile_feed"])
+def test_catalog_sync_reads_part_attributes(shop_env, supplier_id):
+    result = scrape(load_suppliers()[supplier_id], "catalog")
+    offers = {o.sku: o for o in shop_env.market.offers[supplier_id]}
+    assert len(result.observations) == len(offers)
+    for obs in result.observations:
+        part = offers[obs.supplier_sku].part
+        assert obs.brand == part.brand.lower()
+        assert obs.device_model == normalise.device_model(part.brand, part.device_model)
+        assert (obs.part_type, obs.quality, obs.colour) == (part.part_type, part.quality,
+                                                           part.colour), obs
+        assert obs.ean in (None, part.ean)
+
+
+def test_wrong_password_is_login_failed_without_retry_storm(shop_env, monkeypatch):
+    monkeypatch.setenv("RICAMBI_ITALIA_PASSWORD", "wrong")
+    result = scrape(load_suppliers()["ricambi_italia"], "prices")
+    assert result.error_outcome is Outcome.LOGIN_FAILED
+    assert "RICAMBI_ITALIA_PASSWORD" in result.error and "wrong" not in result.error
+    assert [f.outcome for f in result.fetches].count(Outcome.LOGIN_FAILED) == 1
+    assert len(result.fetches) <= 3  # robots aside: the form and one POST
+    assert result.observations == []
+
+
+def test_expired_session_logs_in_again_once(shop_env, tmp_path):
+    store = CookieStore("ricambi_italia", tmp_path)
+    store.save({"RISESSID": "expired-session-id"})
+    result = scrape(load_suppliers()["ricambi_italia"], "prices", store=store)
+    outcomes = [f.outcome for f in result.fetches]
+    assert outcomes.count(Outcome.SESSION_EXPIRED) == 1
+    assert result.error is None and result.observations
+    assert store.load()["RISESSID"] != "expired-session-id"
+    assert (store.path.stat().st_mode & 0o777) == 0o600
+
+
+def test_stored_session_is_reused_without_login(shop_env, tmp_path):
+    store = CookieStore("ricambi_italia", tmp_path)
+    config = load_suppliers()["ricambi_italia"]
+    scrape(config, "prices", store=store)
+    second = scrape(config, "prices", store=store)
+    assert not any("/login" in f.url for f in second.fetches)
+    assert second.error is None
+
+
+def test_robots_disallow_is_honoured(shop_env):
+    config = load_suppliers()["ricambi_italia"]
+    listing = config.listing.model_copy(update={"start_path": "/account/orders"})
+    result = scrape(config.model_copy(update={"listing": listing, "login": None}), "prices")
+    assert result.error_outcome is Outcome.ROBOTS_DISALLOWED
+    assert result.fetches[-1].outcome is Outcome.ROBOTS_DISALLOWED
+
+
+def test_layout_change_is_a_parse_error_not_an_empty_shop(shop_env):
+    config = load_suppliers()["ricambi_italia"]
+    listing = config.listing.model_copy(update={"item": "div.product-tile"})
+    result = scrape(config.model_copy(update={"listing": listing}), "prices")
+    assert result.error_outcome is Outcome.PARSE_ERROR
+    assert "layout" in result.error
+    assert result.fetches[-1].outcome is Outcome.PARSE_ERROR
+
+
+def test_unknown_product_page_is_not_found(shop_env):
+    import asyncio
+
+    from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+
+    config = load_suppliers()["fixparts_js"]
+
+    async def fetch():
+        async with Fetcher(config.id, config.politeness) as fetcher:
+            with pytest.raises(FetchFailed) as failure:
+                await fetcher.get(config.url("/product/NOPE"))
+            return failure.value, fetcher.log
+
+    error, log = asyncio.run(fetch())
+    assert error.outcome is Outcome.NOT_FOUND and log[-1].status == 404
+    assert len(log) == 1  # a 404 is not retried
+
+
+def test_rate_limits_and_server_errors_are_retried_until_right():
+    faults = Faults(server_error=0.10, rate_limited=0.10, seed=3, retry_after_seconds=1)
+    credentials = DemoCredentials("buyer@demo.invalid", "pw-for-faults", "token-for-faults")
+    with demo_shops(credentials=credentials, faults=faults) as shops:
+        env = {**shops.environment()}
+        for supplier_id in ("ricambi_italia", "teile_feed"):
+            config = load_suppliers(environ=env)[supplier_id]
+            result = scrape(config, "prices", environ=env, backoff_base=0.05,
+                            store=CookieStore(supplier_id, None))
+            assert_matches_market(result, shops.market)
+        outcomes = {f.outcome for f in result.fetches}
+        assert Outcome.OK in outcomes
+
+
+def test_fault_outcomes_are_logged_with_attempts():
+    faults = Faults(server_error=0.25, rate_limited=0.25, seed=5, retry_after_seconds=1)
+    with demo_shops(faults=faults) as shops:
+        env = shops.environment()
+        config = load_suppliers(environ=env)["ricambi_italia"]
+        result = scrape(config, "prices", environ=env, backoff_base=0.05,
+                        store=CookieStore("ricambi_italia", None))
+    outcomes = [f.outcome for f in result.fetches]
+    assert Outcome.RATE_LIMITED in outcomes and Outcome.HTTP_ERROR in outcomes
+    retried = [f for f in result.fetches if f.attempt > 1 and f.outcome is Outcome.OK]
+    assert retried, "a failed request must be retried and then succeed"
+    rate_limited = [f for f in result.fetches if f.outcome is Outcome.RATE_LIMITED]
+    assert all(f.status == 429 for f in rate_limited)
+
+
+def test_timeouts_are_recorded_and_end_the_run():
+    faults = Faults(slow=1.0, slow_seconds=2.0)
+    with demo_shops(faults=faults) as shops:
+        env = shops.environment()
+        config = load_suppliers(environ=env)["teile_feed"]
+        politeness = config.politeness.model_copy(update={"timeout_seconds": 0.3,
+                                                          "max_retries": 1})
+        result = scrape(config.model_copy(update={"politeness": politeness}), "prices",
+                        environ=env, backoff_base=0.01)
+    assert result.error_outcome is Outcome.TIMEOUT
+    assert [f.outcome for f in result.fetches if f.outcome is Outcome.TIMEOUT] == [
+        Outcome.TIMEOUT, Outcome.TIMEOUT]
+
+
+def test_csv_price_list_over_http(shop_env):
+    config = load_suppliers()["teile_feed"]
+    columns = {"sku": "Artikelnummer", "title": "Bezeichnung", "price": "Preis netto",
+               "currency": "Währung", "vat_rate": "MwSt", "stock": "Bestand", "brand": "Marke",
+               "device_model": "Modell", "part_type": "Kategorie", "quality": "Qualität",
+               "colour": "Farbe", "ean": "EAN", "pack_size": "VPE"}
+    feed = config.feed.model_copy(update={"kind": "csv", "path": "/export/preisliste.csv",
+                                          "delimiter": ";", "columns": columns})
+    result = scrape(config.model_copy(update={"feed": feed}), "prices")
+    assert_matches_market(result, shop_env.market)
+
+
+def test_xlsx_price_list_from_a_drop_folder(shop_env, tmp_path):
+    import pandas as pd
+
+    market = shop_env.market
+    offers = market.offers["teile_feed"][:25]
+    frame = pd.DataFrame([{"Code": o.sku, "Price": f"{market.quote(o).price_net}",
+                           "Qty": market.quote(o).stock} for o in offers])
+    frame.to_excel(tmp_path / "listino.xlsx", index=False)
+    config = load_suppliers()["teile_feed"]
+    feed = config.feed.model_copy(update={
+        "kind": "csv", "path": None, "drop_folder": str(tmp_path),
+        "columns": {"sku": "Code", "price": "Price", "stock": "Qty"}})
+    result = scrape(config.model_copy(update={"feed": feed}), "prices")
+    assert [o.supplier_sku for o in result.observations] == [o.sku for o in offers]
+    assert [o.price_net for o in result.observations] == [market.quote(o).price_net
+                                                          for o in offers]
+
+
+def test_feed_with_a_wrong_token_is_login_failed(shop_env, monkeypatch):
+    monkeypatch.setenv("TEILE_FEED_TOKEN", "not-the-token")
+    result = scrape(load_suppliers()["teile_feed"], "prices")
+    assert result.error_outcome is Outcome.LOGIN_FAILED
+    assert result.fetches[-1].outcome is Outcome.LOGIN_FAILED

@@ -1,0 +1,44 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from supplier_pipeline.lib.warehouse import Slice, Warehouse
+
+WINDOW = datetime(2026, 11, 28, 8, tzinfo=UTC)
+
+
+def rows(n: int, price: str) -> list[dict]:
+    return [{"supplier_id": "s", "window_start": WINDOW, "supplier_sku": f"k{i}",
+             "price_net": Decimal(price), "stock_state": "in"} for i in range(n)]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request, tmp_path):
+    if request.param == "duckdb":
+        return Warehouse(None, tmp_path / "w.duckdb")
+    return Warehouse(request.getfixturevalue("postgres_dsn"))
+
+
+def test_replace_is_idempotent_and_exact(store):
+    key = {"supplier_id": "s", "window_start": WINDOW}
+    store.replace("raw.supplier_offers", rows(3, "10.10"), key)
+    store.replace("raw.supplier_offers", rows(3, "10.10"), key)
+    other = {"supplier_id": "t", "window_start": WINDOW}
+    store.replace("raw.supplier_offers", [{**r, "supplier_id": "t"} for r in rows(2, "1")], other)
+    data = store.read("select * from raw.supplier_offers where supplier_id = ?", ["s"])
+    assert len(data) == 3
+    assert {Decimal(str(p)) for p in data["price_net"]} == {Decimal("10.10")}
+    assert len(store.read("select * from raw.supplier_offers")) == 5
+
+
+def test_failed_write_leaves_previous_rows(store):
+    key = {"supplier_id": "s", "window_start": WINDOW}
+    store.replace("raw.supplier_offers", rows(3, "5.00"), key)
+    broken = rows(2, "6.00") + [{"supplier_id": "s", "window_start": WINDOW,
+                                 "supplier_sku": "bad", "price_net": "not a number"}]
+    with pytest.raises(Exception, match="(?i)conver|invalid|decimal|numeric"):
+        store.replace_slices([Slice("raw.fetch_log", [], key),
+                              Slice("raw.supplier_offers", broken, key)])
+    data = store.read("select price_net from raw.supplier_offers")
+    assert len(data) == 3 and {Decimal(str(p)) for p in data["price_net"]} == {Decimal("5.00")}
