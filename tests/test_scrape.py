@@ -211,3 +211,56 @@ def test_feed_with_a_wrong_token_is_login_failed(shop_env, monkeypatch):
     result = scrape(load_suppliers()["teile_feed"], "prices")
     assert result.error_outcome is Outcome.LOGIN_FAILED
     assert result.fetches[-1].outcome is Outcome.LOGIN_FAILED
+
+
+def test_listing_pages_are_fetched_concurrently_when_the_count_is_known(shop_env):
+    result = scrape(load_suppliers()["ricambi_italia"], "prices")
+    listing = [f for f in result.fetches if "/catalogo" in f.url]
+    pages = {f.url for f in listing}
+    assert len(pages) == -(-len(shop_env.market.offers["ricambi_italia"]) // 24)
+    assert len(listing) == len(pages)  # each page exactly once
+
+
+def test_circuit_breaker_stops_a_blocked_run():
+    import asyncio
+
+    from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
+
+    async def fetch_all(config, urls):
+        async with Fetcher(config.id, config.politeness) as fetcher:
+            async def one(url):
+                try:
+                    await fetcher.get(url)
+                except FetchFailed:
+                    pass
+            with pytest.raises(CircuitOpen, match="blocked 5 times"):
+                await asyncio.gather(*(one(u) for u in urls))
+            return fetcher.log
+
+    with demo_shops(faults=Faults(blocked=1.0)) as shops:
+        env = shops.environment()
+        config = load_suppliers(environ=env)["fixparts_js"]
+        politeness = config.politeness.model_copy(update={"concurrency": 1})
+        config = config.model_copy(update={"politeness": politeness})
+        urls = [config.url(f"/product/{o.sku}") for o in shops.market.offers["fixparts_js"][:20]]
+        log = asyncio.run(fetch_all(config, urls))
+        browser_result = scrape(config, "prices", environ=env)
+    blocked = [f for f in log if f.outcome is Outcome.BLOCKED]
+    assert len(blocked) == 5 and all(f.status == 403 and f.attempt == 1 for f in blocked)
+    # The browser engine records a bot wall as `blocked` too, not as a generic error.
+    assert browser_result.fetches[-1].outcome is Outcome.BLOCKED
+
+
+def test_hook_module_can_fix_or_drop_offers(shop_env, tmp_path, monkeypatch):
+    (tmp_path / "odd_shop_hook.py").write_text(
+        "def transform(observation):\n"
+        "    if observation.supplier_sku.endswith('1'):\n"
+        "        return None\n"
+        "    observation.mpn = 'MPN-' + observation.supplier_sku\n"
+        "    return observation\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = load_suppliers()["teile_feed"].model_copy(update={"hook": "odd_shop_hook"})
+    result = scrape(config, "prices")
+    assert result.observations
+    assert all(not o.supplier_sku.endswith("1") for o in result.observations)
+    assert all(o.mpn == "MPN-" + o.supplier_sku for o in result.observations)

@@ -21,6 +21,7 @@ class Faults:
     server_error: float = 0.0  # HTTP 500
     rate_limited: float = 0.0  # HTTP 429 with Retry-After
     slow: float = 0.0  # answered after `slow_seconds`
+    blocked: float = 0.0  # HTTP 403, as a bot wall answers
     slow_seconds: float = 1.0
     retry_after_seconds: int = 1
     seed: int = 1
@@ -32,7 +33,8 @@ class Faults:
     def draw(self) -> str | None:
         r = self._rng.random()
         for kind, share in (("server_error", self.server_error),
-                            ("rate_limited", self.rate_limited), ("slow", self.slow)):
+                            ("rate_limited", self.rate_limited), ("slow", self.slow),
+                            ("blocked", self.blocked)):
             if r < share:
                 return kind
             r -= share
@@ -62,6 +64,9 @@ class Conditions:
         if fault == "rate_limited":
             headers = {"Retry-After": str(self.faults.retry_after_seconds)}
             await PlainTextResponse("Too Many Requests", 429, headers)(scope, receive, send)
+            return
+        if fault == "blocked":
+            await PlainTextResponse("Access denied", 403)(scope, receive, send)
             return
         if fault == "slow":
             await asyncio.sleep(self.faults.slow_seconds)

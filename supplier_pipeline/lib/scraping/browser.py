@@ -6,6 +6,7 @@ import os
 import time
 from datetime import UTC, datetime
 
+from supplier_pipeline.lib.scraping.fetch import outcome_of
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -52,7 +53,7 @@ class Browser:
             response = await page.goto(url, timeout=self.timeout_ms)
             status = response.status if response else None
             if status is not None and status >= 400:
-                outcome = Outcome.NOT_FOUND if status == 404 else Outcome.HTTP_ERROR
+                outcome = outcome_of(status)
             else:
                 if wait_for:
                     await page.wait_for_selector(wait_for, state="attached",

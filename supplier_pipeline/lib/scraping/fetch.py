@@ -5,8 +5,11 @@ a circuit breaker, and one fetch-log row for every request made.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import random
 import time
+from http.cookiejar import CookieJar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -19,6 +22,7 @@ from supplier_pipeline.lib.suppliers.config import Politeness
 
 USER_AGENT = "supplier-pipeline/0.1 (+price monitoring for a repair shop; contact: {contact})"
 MAX_RETRY_AFTER_SECONDS = 120.0
+CONNECTIONS_PER_CLIENT = 8
 RETRYABLE = {Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.HTTP_ERROR}
 
 
@@ -89,24 +93,42 @@ class Fetcher:
         self.slots = asyncio.Semaphore(politeness.concurrency)
         self.robots: dict[str, RobotFileParser | None] = {}
         self.user_agent = USER_AGENT.format(contact=contact or "not configured")
-        self.client = httpx.AsyncClient(
-            headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8"},
-            timeout=politeness.timeout_seconds, follow_redirects=True,
-            limits=httpx.Limits(max_connections=politeness.concurrency,
-                                max_keepalive_connections=politeness.concurrency),
-        )
+        # One jar for every client: a login on any connection is a login for all of them.
+        jar = CookieJar()
+        self.cookies = httpx.Cookies(jar)
+        # Several small connection pools: one large httpx pool slows down as it grows.
+        shards = math.ceil(politeness.concurrency / CONNECTIONS_PER_CLIENT)
+        per_client = math.ceil(politeness.concurrency / shards)
+        self.clients = [
+            httpx.AsyncClient(
+                headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8"},
+                timeout=politeness.timeout_seconds, follow_redirects=True, cookies=jar,
+                limits=httpx.Limits(max_connections=per_client,
+                                    max_keepalive_connections=per_client),
+            )
+            for _ in range(shards)
+        ]
+        self._rotation = itertools.cycle(self.clients)
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.client.aclose()
+        for client in self.clients:
+            await client.aclose()
 
     def record(self, url: str, outcome: Outcome, status: int | None, started: float,
                size: int, attempt: int, error: str | None = None) -> None:
         self.log.append(Fetch(self.supplier_id, url, outcome, status,
                               round((time.monotonic() - started) * 1000, 1), size, attempt,
                               datetime.now(UTC), error))
+
+    def note_block(self) -> None:
+        """Count a block; enough of them open the circuit for the rest of the run."""
+        self.blocks += 1
+        if self.blocks >= self.politeness.circuit_breaker_blocks:
+            raise CircuitOpen(f"{self.supplier_id}: blocked {self.blocks} times; "
+                              "stopping this run")
 
     async def allowed(self, url: str) -> bool:
         if not self.politeness.respect_robots:
@@ -116,7 +138,7 @@ class Fetcher:
         if origin not in self.robots:
             parser: RobotFileParser | None = RobotFileParser()
             try:
-                response = await self.client.get(origin + "/robots.txt")
+                response = await self.clients[0].get(origin + "/robots.txt")
                 if response.status_code >= 400:
                     parser = None  # no robots.txt: everything is allowed
                 else:
@@ -139,7 +161,7 @@ class Fetcher:
             wait = None
             async with self.slots:
                 try:
-                    response = await self.client.request(method, url, **kwargs)
+                    response = await next(self._rotation).request(method, url, **kwargs)
                 except httpx.TimeoutException as exc:
                     outcome, detail, response = Outcome.TIMEOUT, type(exc).__name__, None
                 except httpx.HTTPError as exc:
@@ -152,10 +174,7 @@ class Fetcher:
             if outcome is Outcome.OK:
                 return response
             if outcome is Outcome.BLOCKED:
-                self.blocks += 1
-                if self.blocks >= self.politeness.circuit_breaker_blocks:
-                    raise CircuitOpen(f"{self.supplier_id}: blocked {self.blocks} times; "
-                                      "stopping this run")
+                self.note_block()
             if outcome not in RETRYABLE or attempt == attempts:
                 raise FetchFailed(outcome, url, detail or f"HTTP {status}")
             if response is not None and outcome is Outcome.RATE_LIMITED:

@@ -6,6 +6,7 @@ circuit breaker, a listing page that cannot be read) ends the run with `error` s
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,13 +17,13 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from supplier_pipeline.lib.scraping.browser import Browser
-from supplier_pipeline.lib.scraping.extract import extract_fields
+from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields
 from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
 from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.observe import observation
 from supplier_pipeline.lib.scraping.records import Fetch, Observation, Outcome
 from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
-from supplier_pipeline.lib.suppliers.config import SupplierConfig
+from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
 
 Mode = Literal["prices", "catalog"]
 MAX_LISTING_PAGES = 2000
@@ -52,41 +53,70 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
                  wait_for: str | None) -> PageGetter:
     async def get(url: str) -> str | None:
         if engine == "browser":
-            return await browser.render(url, wait_for, fetcher.log)
+            html = await browser.render(url, wait_for, fetcher.log)
+            if html is None and fetcher.log[-1].outcome is Outcome.BLOCKED:
+                fetcher.note_block()
+            return html
         response = await (session.get(url) if session else fetcher.get(url))
         return response.text
 
     return get
 
 
+async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
+                        observed_at: datetime, fetches: list[Fetch]
+                        ) -> tuple[list[Observation], Selector]:
+    """One listing page's offers (and the parsed page, for its paging links)."""
+    rules = config.listing
+    html = await get(url)
+    if html is None:
+        raise FetchFailed(fetches[-1].outcome, url, "listing page could not be rendered")
+    page = Selector(text=html)
+    items = page.css(rules.item)
+    if not items:
+        for fetch in reversed(fetches):
+            if fetch.url == url:
+                fetch.outcome = Outcome.PARSE_ERROR
+                break
+        raise FetchFailed(Outcome.PARSE_ERROR, url,
+                          f"no products match {rules.item!r}: has the layout changed?")
+    observations = []
+    for item in items:
+        fields = {k: v.value for k, v in extract_fields(item, rules.fields).items()}
+        link = item.css(rules.product_link).get() if rules.product_link else None
+        observations.append(observation(config, fields, observed_at,
+                                        urljoin(url, link) if link else None))
+    return observations, page
+
+
+def _page_count(page: Selector, rule: FieldRule) -> int | None:
+    value = extract_field(page, rule).value
+    return int(value) if value and value.isdigit() else None
+
+
 async def _listing(config: SupplierConfig, get: PageGetter, observed_at: datetime,
-                   fetches: list[Fetch]) -> tuple[list[Observation], list[str]]:
-    """Walk the listing pages; returns observations and product-page URLs."""
+                   fetches: list[Fetch]) -> list[Observation]:
+    """Every listing page: all at once when the first page tells how many there are,
+    otherwise by following the next-page links."""
     rules = config.listing
     url: str | None = config.url(rules.start_path)
-    seen: set[str] = set()
-    observations, links = [], []
-    while url and url not in seen and len(seen) < MAX_LISTING_PAGES:
-        seen.add(url)
-        html = await get(url)
-        if html is None:
-            raise FetchFailed(fetches[-1].outcome, url, "listing page could not be rendered")
-        page = Selector(text=html)
-        items = page.css(rules.item)
-        if not items:
-            fetches[-1].outcome = Outcome.PARSE_ERROR
-            raise FetchFailed(Outcome.PARSE_ERROR, url,
-                              f"no products match {rules.item!r}: has the layout changed?")
-        for item in items:
-            fields = {k: v.value for k, v in extract_fields(item, rules.fields).items()}
-            link = item.css(rules.product_link).get() if rules.product_link else None
-            link = urljoin(url, link) if link else None
-            observations.append(observation(config, fields, observed_at, link))
-            if link:
-                links.append(link)
+    observations, page = await _listing_page(config, get, url, observed_at, fetches)
+    pages = _page_count(page, rules.page_count) if rules.page_count else None
+    if pages and rules.page_url:
+        urls = [config.url(rules.page_url.format(page=n)) for n in range(2, pages + 1)]
+        rest = await asyncio.gather(*(_listing_page(config, get, u, observed_at, fetches)
+                                      for u in urls))
+        return observations + [o for found, _ in rest for o in found]
+    seen = {url}
+    while len(seen) < MAX_LISTING_PAGES:
         following = page.css(rules.next_page).get() if rules.next_page else None
         url = urljoin(url, following) if following else None
-    return observations, links
+        if not url or url in seen:
+            break
+        seen.add(url)
+        found, page = await _listing_page(config, get, url, observed_at, fetches)
+        observations += found
+    return observations
 
 
 async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Observation],
@@ -128,10 +158,10 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
         await browser.__aenter__()
     try:
         if browser and session:
-            await browser.add_cookies(config.base_url, dict(fetcher.client.cookies))
+            await browser.add_cookies(config.base_url, dict(fetcher.cookies))
         listing_get = _page_getter(config, config.listing.engine, fetcher, session, browser,
                                    config.listing.wait_for)
-        observations, _ = await _listing(config, listing_get, observed_at, fetcher.log)
+        observations = await _listing(config, listing_get, observed_at, fetcher.log)
         if mode == "catalog" and config.product:
             product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
                                        config.product.wait_for)
@@ -175,7 +205,16 @@ async def scrape_async(config: SupplierConfig, mode: Mode = "prices",
             result.error, result.error_outcome = str(exc), Outcome.BLOCKED
         except FetchFailed as exc:
             result.error, result.error_outcome = str(exc), exc.outcome
+    if config.hook and result.observations:
+        result.observations = apply_hook(config.hook, result.observations)
     return result
+
+
+def apply_hook(module_name: str, observations: list[Observation]) -> list[Observation]:
+    transform = getattr(importlib.import_module(module_name), "transform", None)
+    if transform is None:
+        return observations
+    return [changed for o in observations if (changed := transform(o)) is not None]
 
 
 def scrape(config: SupplierConfig, mode: Mode = "prices", **kwargs: object) -> ScrapeResult:

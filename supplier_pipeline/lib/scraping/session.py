@@ -80,14 +80,14 @@ class Session:
         """Reuse the stored session when there is one; otherwise log in."""
         stored = self.store.load()
         if stored:
-            self.fetcher.client.cookies.update(stored)
+            self.fetcher.cookies.update(stored)
         else:
             await self.login()
 
     async def login(self) -> None:
         username, password = self._credentials()
         rule = self.login_rule
-        self.fetcher.client.cookies.clear()
+        self.fetcher.cookies.clear()
         form_page = await self.fetcher.get(self.base_url + rule.form_path)
         data = {rule.username_field: username, rule.password_field: password}
         page = Selector(text=form_page.text)
@@ -102,12 +102,12 @@ class Session:
         action = rule.submit_path or page.css("form::attr(action)").get() or rule.form_path
         response = await self.fetcher.request("POST", self.base_url + action, data=data)
         self.logins += 1
-        if rule.session_cookie not in self.fetcher.client.cookies or self.expired(response):
+        if rule.session_cookie not in self.fetcher.cookies or self.expired(response):
             self.fetcher.log[-1].outcome = Outcome.LOGIN_FAILED
             self.store.clear()
             raise LoginFailed(f"{self.fetcher.supplier_id}: login refused; check "
                               f"{rule.username_env} and {rule.password_env}")
-        self.store.save({rule.session_cookie: self.fetcher.client.cookies[rule.session_cookie]})
+        self.store.save({rule.session_cookie: self.fetcher.cookies[rule.session_cookie]})
         self.generation += 1
 
     async def get(self, url: str) -> httpx.Response:

@@ -81,6 +81,20 @@ class Listing(PageRules):
     item: str  # CSS selector of one product on a listing page
     next_page: str | None = None  # CSS selector of the next page's link
     product_link: str | None = None  # CSS selector (::attr(href)) of the product page
+    # When the first page says how many pages there are, the rest are fetched concurrently.
+    page_url: str | None = None  # path with `{page}`, e.g. /catalogo?pagina={page}
+    page_count: FieldRule | None = None
+
+    @field_validator("page_count", mode="before")
+    @classmethod
+    def rule_shorthand(cls, value: object) -> object:
+        return {"css": value} if isinstance(value, str | list) else value
+
+    @model_validator(mode="after")
+    def page_url_has_placeholder(self) -> Listing:
+        if self.page_url and "{page}" not in self.page_url:
+            raise ValueError("page_url must contain {page}")
+        return self
 
 
 class Feed(Strict):
@@ -164,7 +178,9 @@ class SupplierConfig(Strict):
     politeness: Politeness = Politeness()
     purchasing: Purchasing = Purchasing()
     schedule: Schedule = Schedule()
-    hook: str | None = None  # module with optional `transform(observation) -> observation`
+    # An importable module for what configuration cannot express. It may define
+    # `transform(observation) -> observation | None` (None drops the offer).
+    hook: str | None = None
 
     @model_validator(mode="after")
     def engine_has_its_parts(self) -> SupplierConfig:

@@ -1,0 +1,68 @@
+"""A scrape partition that breaks is quarantined: it is kept for inspection, the marts ignore
+it, and it never shows up as a price change."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from supplier_pipeline.demo.run import QUIET, window_starts
+from supplier_pipeline.demo.server import Faults
+from supplier_pipeline.demo.shop_history import generate_shop_history
+from supplier_pipeline.lib import settings
+from supplier_pipeline.lib.warehouse import Warehouse
+
+
+def test_broken_partition_never_creates_a_price_period(shop_env):
+    from supplier_pipeline.definitions import defs as load_defs
+
+    now = datetime.now(UTC)
+    generate_shop_history(settings.shop_inbox(), now.date())
+    defs, instance = load_defs(), dg.DagsterInstance.ephemeral()
+
+    def run(job, **kwargs):
+        return defs.resolve_job_def(job).execute_in_process(
+            instance=instance, run_config={**QUIET, **kwargs.pop("run_config", {})},
+            raise_on_error=False, **kwargs)
+
+    def scrape_window(start: datetime, moment: datetime):
+        shop_env.market.set_time(moment)
+        key = dg.MultiPartitionKey({"supplier": "ricambi_italia",
+                                    "window": f"{start:%Y-%m-%d-%H:%M}"})
+        return run("scrape_suppliers_job", partition_key=key, run_config={"ops": {
+            "raw__supplier_offers": {"config": {"observed_at": moment.isoformat()}}}})
+
+    run("shop_ingest_job")
+    starts = window_starts(now, 3)
+    moments = [s + timedelta(minutes=5) for s in starts]
+    scrape_window(starts[0], moments[0])
+    conditions = shop_env.conditions["ricambi_italia"]
+    conditions.faults = Faults(server_error=1.0)
+    try:
+        broken = scrape_window(starts[1], moments[1])
+    finally:
+        conditions.faults = Faults()
+    scrape_window(starts[2], moments[2])
+    run("transform_job")
+
+    checks = {e.check_name: e.passed
+              for e in broken.get_asset_check_evaluations()}
+    assert checks["offers_present"] is False
+    assert not broken.success  # blocking checks fail the run, so the team hears of it
+
+    store = Warehouse(None, settings.duckdb_path())
+    runs = store.read("select window_start, status, reason from raw.scrape_runs "
+                      "order by window_start")
+    assert list(runs["status"]) == ["ok", "failed", "ok"]
+    assert "http_error" in runs["reason"].iloc[1]
+    log = store.read("select outcome, attempt from raw.fetch_log where window_start = ?",
+                     [starts[1]])
+    assert set(log["outcome"]) == {"http_error"} and log["attempt"].max() > 1
+
+    history = store.read("select * from marts.fct_price_history "
+                         "where supplier_id = 'ricambi_italia'")
+    valid_from = set(pd.to_datetime(history["valid_from"], utc=True))
+    assert valid_from <= {pd.Timestamp(moments[0]), pd.Timestamp(moments[2])}
+    offers = len(shop_env.market.offers["ricambi_italia"])
+    assert history["observations"].sum() == 2 * offers
+    assert history.groupby("supplier_sku")["is_current"].sum().eq(1).all()
