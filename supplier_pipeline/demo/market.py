@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from supplier_pipeline.demo.catalog import Part, build_parts, money, stable_random
 
@@ -59,7 +59,10 @@ class Quote:
     stock: int
 
 
+@lru_cache(maxsize=65536)
 def _latest_event(key: tuple, step: int, chance: float) -> int | None:
+    """The latest step at or before `step` at which the keyed event happened (cached: a shop
+    answers for the same offers again and again within one 4-hour step)."""
     for k in range(step, step - LOOKBACK_STEPS, -1):
         if stable_random(*key, k) < chance:
             return k

@@ -9,9 +9,9 @@ import itertools
 import math
 import random
 import time
-from http.cookiejar import CookieJar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
