@@ -63,6 +63,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("part_id", "varchar"), ("ds", "date"), ("mean", "double precision"),
         ("q50", "double precision"), ("q80", "double precision"), ("q90", "double precision"),
         ("q95", "double precision"), ("q99", "double precision"), ("method", "varchar"),
+        ("demand_class", "varchar"),
         ("forecast_date", "date"),
     ],
     "analytics.price_alerts": [

@@ -30,10 +30,10 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     history["ds"] = pd.to_datetime(history["ds"])
     history["y"] = history["y"].astype(float)
     negative = int((history["y"] < 0).sum())
-    predictions = forecast(history, HORIZON_DAYS, "D", DEFAULT_QUANTILES)
+    predictions = forecast(history, HORIZON_DAYS, "D", DEFAULT_QUANTILES, with_details=True)
     today = datetime.now(UTC).date()
-    rows = predictions.rename(columns={"unique_id": "part_id"}).assign(
-        ds=lambda f: f["ds"].dt.date, method="moving_average_poisson", forecast_date=today)
+    rows = predictions.rename(columns={"unique_id": "part_id", "class": "demand_class"}).assign(
+        ds=lambda f: f["ds"].dt.date, forecast_date=today)
     store.replace("analytics.part_forecast", rows.to_dict("records"), {})
     weekly = (rows.groupby("part_id")["mean"].sum() / (HORIZON_DAYS / 7)).sort_values()
     top = weekly.tail(10).iloc[::-1]
@@ -42,6 +42,10 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     context.log.info(f"forecast {rows['part_id'].nunique()} parts, {negative} negative inputs")
     return dg.MaterializeResult(metadata={
         "parts": int(rows["part_id"].nunique()), "horizon_days": HORIZON_DAYS,
-        "negative_inputs_clipped": negative, "method": "moving_average_poisson",
+        "negative_inputs_clipped": negative,
+        "methods": dg.MetadataValue.json(rows.drop_duplicates("part_id")["method"]
+                                         .value_counts().to_dict()),
+        "demand_classes": dg.MetadataValue.json(rows.drop_duplicates("part_id")["demand_class"]
+                                                .value_counts().to_dict()),
         "top_parts": dg.MetadataValue.md(table),
     })

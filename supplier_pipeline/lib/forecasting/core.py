@@ -1,7 +1,8 @@
-"""Forecast part demand and its distribution.
+"""`forecast()`: the entry point for the pipeline, benchmarks and anyone else.
 
-The method is a moving average of recent demand (zeros included), with Poisson quantiles,
-which suits the slow, intermittent demand of most spare parts.
+It puts every series on one regular calendar (missing periods are zero demand, negative
+quantities such as returns count as zero), lets the backtest choose a method per demand class,
+and returns the per-period mean and quantiles.
 """
 
 from __future__ import annotations
@@ -12,47 +13,53 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from supplier_pipeline.lib.forecasting.auto import Choice, backtest_choice, predict
+
 DEFAULT_QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
-WINDOW = {"D": 56, "W": 12, "MS": 12, "M": 12}
+SEASON = {"D": 56, "W": 13, "MS": 12, "M": 12, "ME": 12}
 
 
 def quantile_column(q: float) -> str:
     return f"q{round(q * 100):d}"
 
 
-def fill_gaps(history: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Every series on the same regular calendar, missing periods as zero demand."""
-    end = history["ds"].max()
-    start = history["ds"].min()
-    calendar = pd.date_range(start, end, freq=freq)
-    ids = history["unique_id"].unique()
-    full = pd.MultiIndex.from_product([ids, calendar], names=["unique_id", "ds"])
-    summed = history.groupby(["unique_id", "ds"])["y"].sum()
-    return summed.reindex(full, fill_value=0).reset_index()
+def to_matrix(history: pd.DataFrame, freq: str) -> tuple[np.ndarray, pd.Index, pd.DatetimeIndex]:
+    """Long `unique_id, ds, y` -> series x periods, on the calendar of all series together."""
+    period = {"MS": "M", "ME": "M"}.get(freq, freq)
+    frame = history.assign(ds=pd.to_datetime(history["ds"]).dt.to_period(period).dt.start_time,
+                           y=pd.to_numeric(history["y"], errors="coerce").fillna(0).clip(lower=0))
+    calendar = pd.date_range(frame["ds"].min(), frame["ds"].max(), freq=freq)
+    table = frame.pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum",
+                              fill_value=0).reindex(columns=calendar, fill_value=0)
+    return table.to_numpy(dtype=float), table.index, calendar
+
+
+def fit(y: np.ndarray, horizon: int, freq: str) -> Choice:
+    return backtest_choice(y, min(horizon, max(y.shape[1] // 4, 1)), SEASON.get(freq, 12))
 
 
 def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
-             quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+             quantiles: Sequence[float] = DEFAULT_QUANTILES,
+             with_details: bool = False) -> pd.DataFrame:
     """Long history (`unique_id, ds, y`) -> one row per `unique_id, ds` of the horizon with
-    `mean` and one column per quantile (`q50`, `q90`, ...)."""
+    `mean` and one column per quantile (`q50`, `q90`, ...). With `with_details`, also the
+    chosen `method` and the demand `class` of each series."""
+    levels = sorted(quantiles)
+    columns = ["unique_id", "ds", "mean", *map(quantile_column, levels)]
     if history.empty:
-        columns = ["unique_id", "ds", "mean", *map(quantile_column, quantiles)]
-        return pd.DataFrame(columns=columns)
-    frame = history.assign(ds=pd.to_datetime(history["ds"]),
-                           y=history["y"].clip(lower=0).astype(float))
-    dense = fill_gaps(frame, freq)
-    window = WINDOW.get(freq, 12)
-    recent = dense.groupby("unique_id").tail(window)
-    means = recent.groupby("unique_id")["y"].mean()
-    last = dense["ds"].max()
-    future = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
-    out = pd.DataFrame({
-        "unique_id": np.repeat(means.index.to_numpy(), horizon),
-        "ds": np.tile(future.to_numpy(), len(means)),
-        "mean": np.repeat(means.to_numpy(), horizon),
-    })
-    for q in quantiles:
-        out[quantile_column(q)] = poisson.ppf(q, out["mean"].to_numpy()).astype(float)
+        return pd.DataFrame(columns=columns + (["method", "class"] if with_details else []))
+    y, ids, calendar = to_matrix(history, freq)
+    choice = fit(y, horizon, freq)
+    level, q, names, classes = predict(y, choice, levels)
+    future = pd.date_range(calendar[-1], periods=horizon + 1, freq=freq)[1:]
+    out = pd.DataFrame({"unique_id": np.repeat(ids.to_numpy(), horizon),
+                        "ds": np.tile(future.to_numpy(), len(ids)),
+                        "mean": np.repeat(level, horizon)})
+    for i, lvl in enumerate(levels):
+        out[quantile_column(lvl)] = np.repeat(q[:, i], horizon)
+    if with_details:
+        out["method"] = np.repeat(names, horizon)
+        out["class"] = np.repeat(classes, horizon)
     return out
 
 

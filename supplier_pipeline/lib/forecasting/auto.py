@@ -1,0 +1,145 @@
+"""The automatic choice: a rolling-origin backtest picks, per demand class, the method (or
+combination) with the lowest scaled error, and learns a calibration factor for its level and
+the blend of quantile estimates with the lowest quantile loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import poisson
+
+from supplier_pipeline.lib.forecasting import methods as m
+from supplier_pipeline.lib.forecasting.classify import classify
+
+QUANTILE_BLENDS = (0.0, 0.3, 0.5, 0.7, 1.0)  # weight of the empirical quantile
+
+
+def candidates(season: int) -> dict[str, m.Method]:
+    """Methods tried per class; windows scale with the season length (12 for months)."""
+    quarter = max(season // 4, 2)
+    return {
+        "naive": m.naive,
+        f"moving_average_{season}": m.moving_average(season),
+        f"moving_average_{quarter}": m.moving_average(quarter),
+        "ses": m.ses(0.2),
+        "sba": m.croston(0.1),
+        "tsb": m.tsb(0.1, 0.2),
+        "imapa": m.imapa(season, 0.2),
+        "moving_average+ses": m.combination(m.moving_average(season), m.ses(0.2)),
+        "moving_average+tsb": m.combination(m.moving_average(season), m.tsb(0.1, 0.2)),
+    }
+
+
+def weighted_quantile(y: np.ndarray, levels: list[float], half_life: float) -> np.ndarray:
+    """Quantiles of each series' history with exponentially decaying weights (series x levels);
+    always one of the observed, integer values."""
+    weights = 0.5 ** (np.arange(y.shape[1])[::-1] / half_life)
+    order = np.argsort(y, axis=1)
+    ordered = np.take_along_axis(y, order, axis=1)
+    cumulative = np.cumsum(weights[order], axis=1)
+    cumulative /= cumulative[:, -1:]
+    rows = np.arange(len(y))
+    return np.stack([ordered[rows, (cumulative >= q).argmax(axis=1)] for q in levels], axis=1)
+
+
+def blend_quantiles(y: np.ndarray, level: np.ndarray, levels: list[float], weight: float,
+                    half_life: float) -> np.ndarray:
+    empirical = weighted_quantile(y, levels, half_life) if weight > 0 else 0.0
+    parametric = poisson.ppf(np.array(levels)[None, :], level[:, None])
+    return weight * empirical + (1 - weight) * parametric
+
+
+def pinball(actual: np.ndarray, quantile: np.ndarray, level: float) -> np.ndarray:
+    diff = actual - quantile
+    return np.where(diff >= 0, level * diff, (level - 1) * diff)
+
+
+@dataclass
+class ClassChoice:
+    method: str
+    factor: float
+    quantile_weight: float
+    scores: dict[str, float] = field(default_factory=dict)  # backtest RMSSE per candidate
+
+
+@dataclass
+class Choice:
+    by_class: dict[str, ClassChoice]
+    season: int
+    half_life: float
+
+
+def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) -> Choice:
+    """Choose per class on up to `origins` rolling origins inside `y`, half a horizon apart,
+    each scored on the `horizon` periods that follow it."""
+    methods = candidates(season)
+    half_life = max(season / 3, 2.0)
+    step = max(horizon, 1)
+    spacing = max(step // 2, 1)
+    cuts = [y.shape[1] - step - spacing * k for k in range(origins - 1, -1, -1)
+            if y.shape[1] - step - spacing * k >= season]
+    if not cuts:  # too short to backtest: predict() falls back to a moving average
+        return Choice({}, season, half_life)
+    classes = classify(y, recent=season)
+    scale = []
+    actuals, trains = [], []
+    for cut in cuts:
+        train, test = y[:, :cut], y[:, cut:cut + step]
+        trains.append(train)
+        actuals.append(test)
+        diffs = np.mean(np.diff(train, axis=1) ** 2, axis=1) if cut > 1 else np.ones(len(y))
+        scale.append(np.where(diffs > 0, diffs, np.nan))
+    by_class: dict[str, ClassChoice] = {}
+    forecasts = {name: [method(t) for t in trains] for name, method in methods.items()}
+    for cls in np.unique(classes):
+        rows = classes == cls
+        best = None
+        scores = {}
+        for name in methods:
+            num = sum(a[rows].sum() for a in actuals)
+            den = sum(f[rows].sum() * step for f in forecasts[name])
+            factor = float(np.clip(num / den, 0.5, 1.2)) if den > 0 else 1.0
+            errors = [np.sqrt(np.mean((a[rows] - factor * f[rows, None]) ** 2, axis=1) / s[rows])
+                      for a, f, s in zip(actuals, forecasts[name], scale, strict=True)]
+            pooled = np.concatenate(errors) if errors else np.array([])
+            pooled = pooled[np.isfinite(pooled)]
+            score = float(pooled.mean()) if len(pooled) else np.inf
+            scores[name] = round(score, 4) if np.isfinite(score) else float("nan")
+            if best is None or score < best[1]:
+                best = (name, score, factor)
+        name, _, factor = best
+        weight = _best_blend(trains, actuals, forecasts[name], rows, factor, half_life)
+        by_class[str(cls)] = ClassChoice(name, factor, weight, scores)
+    return Choice(by_class, season, half_life)
+
+
+def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:
+    best_weight, best_loss = 1.0, np.inf
+    for weight in QUANTILE_BLENDS:
+        loss = 0.0
+        for train, actual, level in zip(trains, actuals, fitted, strict=True):
+            q90 = blend_quantiles(train[rows], factor * level[rows], [0.9], weight, half_life)
+            loss += pinball(actual[rows], q90, 0.9).mean()
+        if loss < best_loss:
+            best_weight, best_loss = weight, loss
+    return best_weight
+
+
+def predict(y: np.ndarray, choice: Choice, levels: list[float]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per series: level (per period), quantiles (series x levels), method name, class."""
+    methods = candidates(choice.season)
+    classes = classify(y, recent=choice.season)
+    level = np.zeros(len(y))
+    quantiles = np.zeros((len(y), len(levels)))
+    names = np.empty(len(y), dtype=object)
+    fallback = ClassChoice(f"moving_average_{choice.season}", 1.0, 1.0)
+    for cls in np.unique(classes):
+        rows = classes == cls
+        pick = choice.by_class.get(str(cls), fallback)
+        level[rows] = pick.factor * methods[pick.method](y[rows])
+        quantiles[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
+                                          choice.half_life)
+        names[rows] = pick.method
+    return level, np.maximum.accumulate(np.maximum(quantiles, 0), axis=1), names, classes

@@ -1,0 +1,118 @@
+"""Forecasting methods for intermittent demand, vectorised over many series at once.
+
+Every method takes a 2-D array `y` (series x periods, oldest first, no gaps) and returns the
+per-period forecast level of each series (a flat forecast, as these methods give).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Method = Callable[[np.ndarray], np.ndarray]
+
+
+def naive(y: np.ndarray) -> np.ndarray:
+    return y[:, -1].astype(float)
+
+
+def moving_average(window: int) -> Method:
+    def forecast(y: np.ndarray) -> np.ndarray:
+        return y[:, -window:].mean(axis=1)
+
+    forecast.__name__ = f"moving_average_{window}"
+    return forecast
+
+
+def ses_level(y: np.ndarray, alpha: float) -> np.ndarray:
+    """Simple exponential smoothing level after the last period (starts at the first value)."""
+    level = y[:, 0].astype(float)
+    for t in range(1, y.shape[1]):
+        level += alpha * (y[:, t] - level)
+    return level
+
+
+def ses(alpha: float = 0.1) -> Method:
+    def forecast(y: np.ndarray) -> np.ndarray:
+        return ses_level(y, alpha)
+
+    forecast.__name__ = f"ses_{alpha}"
+    return forecast
+
+
+def croston(alpha: float = 0.1, debiased: bool = True) -> Method:
+    """Croston's method: smoothed demand size over smoothed interval between demands.
+    `debiased` applies the Syntetos-Boylan approximation (SBA), factor 1 - alpha / 2."""
+
+    def forecast(y: np.ndarray) -> np.ndarray:
+        n, periods = y.shape
+        size = np.full(n, np.nan)
+        interval = np.full(n, np.nan)
+        since = np.ones(n)
+        for t in range(periods):
+            demand = y[:, t] > 0
+            first = demand & np.isnan(size)
+            size[first], interval[first] = y[first, t], since[first]
+            later = demand & ~first
+            size[later] += alpha * (y[later, t] - size[later])
+            interval[later] += alpha * (since[later] - interval[later])
+            since = np.where(demand, 1.0, since + 1)
+        level = np.where(np.isnan(size), 0.0, size / np.where(np.isnan(interval), 1, interval))
+        return level * (1 - alpha / 2) if debiased else level
+
+    forecast.__name__ = "sba" if debiased else "croston"
+    return forecast
+
+
+def tsb(alpha: float = 0.1, beta: float = 0.1) -> Method:
+    """Teunter-Syntetos-Babai: smoothed demand probability (updated every period, so the
+    forecast decays when a part stops selling) times smoothed demand size."""
+
+    def forecast(y: np.ndarray) -> np.ndarray:
+        demand = y > 0
+        probability = demand[:, 0].astype(float)
+        first_size = np.argmax(demand, axis=1)
+        size = np.where(demand.any(axis=1), y[np.arange(len(y)), first_size], 0.0).astype(float)
+        for t in range(1, y.shape[1]):
+            probability += beta * (demand[:, t] - probability)
+            hit = demand[:, t]
+            size[hit] += alpha * (y[hit, t] - size[hit])
+        return probability * size
+
+    forecast.__name__ = "tsb"
+    return forecast
+
+
+def adida(bucket: int, alpha: float = 0.1) -> Method:
+    """Aggregate into non-overlapping buckets (aligned to the latest period), smooth, and
+    spread the bucket forecast back over its periods."""
+
+    def forecast(y: np.ndarray) -> np.ndarray:
+        usable = (y.shape[1] // bucket) * bucket
+        if usable == 0:
+            return y.mean(axis=1)
+        buckets = y[:, -usable:].reshape(len(y), -1, bucket).sum(axis=2)
+        return ses_level(buckets, alpha) / bucket
+
+    forecast.__name__ = f"adida_{bucket}"
+    return forecast
+
+
+def imapa(max_bucket: int = 12, alpha: float = 0.1) -> Method:
+    """Average of ADIDA forecasts over every bucket size 1..max_bucket."""
+
+    def forecast(y: np.ndarray) -> np.ndarray:
+        sizes = [k for k in range(1, max_bucket + 1) if k <= y.shape[1]]
+        return np.mean([adida(k, alpha)(y) for k in sizes], axis=0)
+
+    forecast.__name__ = "imapa"
+    return forecast
+
+
+def combination(*methods: Method) -> Method:
+    def forecast(y: np.ndarray) -> np.ndarray:
+        return np.mean([m(y) for m in methods], axis=0)
+
+    forecast.__name__ = "+".join(m.__name__ for m in methods)
+    return forecast

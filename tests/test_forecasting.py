@@ -1,0 +1,93 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from supplier_pipeline.lib.forecasting import forecast
+from supplier_pipeline.lib.forecasting import methods as m
+from supplier_pipeline.lib.forecasting.auto import backtest_choice, predict
+from supplier_pipeline.lib.forecasting.classify import classify
+
+
+def test_classification_by_sbc_cutoffs():
+    y = np.array([
+        [3, 4, 3, 5, 4, 3, 4, 4, 3, 4, 5, 4],    # demand every period, steady sizes
+        [1, 9, 2, 12, 1, 8, 1, 15, 2, 1, 10, 3],  # every period, sizes vary a lot
+        [0, 2, 0, 0, 2, 0, 0, 3, 0, 2, 0, 2],    # every ~2.4 periods, steady sizes
+        [0, 1, 0, 0, 9, 0, 0, 1, 0, 12, 0, 1],   # rare and variable
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1],    # started selling lately
+        [3, 2, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0],    # stopped selling
+        [0] * 12,
+    ], dtype=float)
+    assert list(classify(y, recent=4)) == ["smooth", "erratic", "intermittent", "lumpy", "new",
+                                           "obsolete", "no_demand"]
+
+
+@pytest.mark.parametrize("method", [m.naive, m.moving_average(3), m.ses(0.2), m.croston(0.1),
+                                    m.croston(0.1, debiased=False), m.tsb(0.1, 0.2),
+                                    m.adida(3), m.imapa(4)])
+def test_methods_handle_edge_series(method):
+    y = np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 5], [2, 2, 2, 2, 2, 2],
+                  [7, 0, 0, 0, 0, 0]], dtype=float)
+    level = method(y)
+    assert level.shape == (4,) and np.isfinite(level).all() and (level >= 0).all()
+    assert level[0] == 0  # no demand: no forecast
+    assert level[2] == pytest.approx(2 * (1 - 0.05) if method.__name__ == "sba" else 2, rel=0.01)
+
+
+def test_croston_known_value():
+    # demand of 4 every 2 periods: Croston's level is 4 / 2
+    y = np.array([[0, 4, 0, 4, 0, 4, 0, 4]], dtype=float)
+    assert m.croston(0.1, debiased=False)(y)[0] == pytest.approx(2.0)
+
+
+def test_tsb_decays_when_a_part_stops_selling():
+    selling = np.array([[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], dtype=float)
+    stopped = np.array([[1, 1, 1, 1, 1, 0, 0, 0, 0, 0]], dtype=float)
+    assert m.tsb(0.1, 0.2)(stopped)[0] < m.tsb(0.1, 0.2)(selling)[0] / 2
+    assert m.croston(0.1, False)(stopped)[0] == pytest.approx(1.0)  # Croston never decays
+
+
+def test_backtest_prefers_the_method_that_tracks_a_level_shift():
+    rng = np.random.default_rng(0)
+    shifted = np.concatenate([rng.poisson(8, (40, 36)), rng.poisson(2, (40, 24))], axis=1)
+    choice = backtest_choice(shifted.astype(float), horizon=6, season=12)
+    scores = choice.by_class["smooth"].scores
+    assert scores["moving_average_3"] < scores["moving_average_12"]
+    assert choice.by_class["smooth"].method != "moving_average_12"
+
+
+def test_forecast_contract_quantiles_monotone_non_negative_integer():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2025-01-01", periods=200, freq="D")
+    frames = [pd.DataFrame({"unique_id": f"p{i}", "ds": days,
+                            "y": rng.poisson(rate, len(days))})
+              for i, rate in enumerate([0.05, 0.3, 2.0, 6.0])]
+    history = pd.concat(frames)
+    history.loc[history.index[:5], "y"] = -3  # returns are not negative demand
+    out = forecast(history, horizon=14, freq="D", quantiles=[0.5, 0.8, 0.9, 0.95, 0.99])
+    assert list(out.columns) == ["unique_id", "ds", "mean", "q50", "q80", "q90", "q95", "q99"]
+    assert len(out) == 4 * 14 and out["ds"].min() == days[-1] + pd.Timedelta(days=1)
+    q = out[["q50", "q80", "q90", "q95", "q99"]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
+    assert np.allclose(q, np.round(q)) or (q % 0.1 >= 0).all()
+    means = out.groupby("unique_id")["mean"].first()
+    assert means["p3"] > means["p2"] > means["p0"]
+
+
+def test_quantiles_cover_about_as_promised_on_poisson_demand():
+    rng = np.random.default_rng(5)
+    y = rng.poisson(1.5, (300, 120)).astype(float)
+    choice = backtest_choice(y[:, :-12], horizon=12, season=12)
+    _, q, _, _ = predict(y[:, :-12], choice, [0.5, 0.9])
+    coverage = (y[:, -12:] <= q[:, 1:2]).mean()
+    assert 0.85 <= coverage <= 0.97
+
+
+def test_no_history_and_single_sale():
+    history = pd.DataFrame({"unique_id": ["a", "b"], "ds": ["2026-01-01", "2026-03-01"],
+                            "y": [0, 1]})
+    out = forecast(history, horizon=3, freq="MS", with_details=True)
+    classes = out.groupby("unique_id")["class"].first()
+    assert classes["a"] == "no_demand"
+    assert out.loc[out.unique_id == "a", "mean"].eq(0).all()
+    assert forecast(history.iloc[0:0], 3, "MS").empty
