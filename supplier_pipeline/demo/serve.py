@@ -1,6 +1,7 @@
 """Serve the demo shops until interrupted (benchmarks run them in their own process).
 
-    python -m supplier_pipeline.demo.serve --size 2000 --latency-ms 50 --at 2026-11-28T10:00:00+00:00
+    python -m supplier_pipeline.demo.serve --size 2000 --latency-ms 50 \
+        --at 2026-11-28T10:00:00+00:00
 
 Credentials come from the environment (RICAMBI_ITALIA_EMAIL/PASSWORD, TEILE_FEED_TOKEN);
 the shops' addresses are printed as one JSON line once they listen.
