@@ -81,3 +81,22 @@ def postgres_dsn():
     finally:
         admin.cursor().execute(f"drop database if exists {name} with (force)")
         admin.close()
+
+
+@pytest.fixture
+def run_dbt():
+    """Run dbt against a Warehouse (the same variables Dagster sets); fails with dbt's output."""
+
+    def run(store, *args: str) -> str:
+        from supplier_pipeline.lib.tables import TABLES
+
+        with store.connect() as connection:
+            store.ensure_tables(connection, list(TABLES))
+        env = {**os.environ, **store.dbt_environment()}
+        dbt = Path(sys.executable).parent / "dbt"
+        done = subprocess.run([str(dbt), *args], cwd=ROOT / "dbt_project", env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        return done.stdout
+
+    return run

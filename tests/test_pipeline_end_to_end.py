@@ -17,6 +17,7 @@ from supplier_pipeline.lib.warehouse import Warehouse
 
 SUPPLIERS = ["ricambi_italia", "fixparts_js", "teile_feed"]
 STATE_TABLES = ["raw.supplier_offers", "raw.fetch_log", "marts.fct_price_history",
+                "marts.fct_stock_history", "marts.fct_offer_changes",
                 "marts.mart_best_offer", "analytics.purchase_proposals"]
 
 
@@ -44,9 +45,22 @@ def run_demo(shops, now: datetime, windows: int) -> tuple[dg.Definitions, dg.Dag
     return defs, instance
 
 
+def check_dbt_contracts(store: Warehouse, run_dbt) -> None:
+    """The unit tests of the change logic pass on this backend, and the docs build."""
+    output = run_dbt(store, "test", "--select", "test_type:unit")
+    assert "PASS=2" in output
+    run_dbt(store, "docs", "generate", "--quiet")
+
+
 def check_flow(store: Warehouse, received: list[dict]) -> None:
     history = store.read("select * from marts.fct_price_history")
     assert len(history) > 0
+    changes = store.read("select change_type, count(*) as n from marts.fct_offer_changes "
+                         "group by change_type")
+    assert {"new_offer", "price_up", "price_down"} <= set(changes["change_type"])
+    performance = store.read("select * from marts.mart_supplier_performance")
+    assert set(performance["supplier_id"]) == set(SUPPLIERS)
+    assert performance["scrape_success_rate"].between(0, 1).all()
     assert not history.duplicated(["supplier_id", "supplier_sku", "valid_from"]).any()
     changed = history.groupby(["supplier_id", "supplier_sku"]).size()
     assert (changed > 1).any(), "two windows apart, some prices must have changed"
@@ -71,11 +85,12 @@ def check_flow(store: Warehouse, received: list[dict]) -> None:
         assert Path(row.csv_path).read_text(encoding="utf-8").count("\n") == len(lines) + 1
 
 
-def test_demo_pipeline_on_duckdb(shop_env, webhook):
+def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
     now = datetime.now(UTC)
     defs, instance = run_demo(shop_env, now, windows=2)
     store = Warehouse(None, settings.duckdb_path())
     check_flow(store, webhook)
+    check_dbt_contracts(store, run_dbt)
     before = counts(store)
     files_before = sorted(settings.po_outbox().iterdir())
 
@@ -94,9 +109,10 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook):
     assert len(store.read("select * from analytics.price_alerts")) == len(webhook)
 
 
-def test_demo_pipeline_on_postgres(shop_env, webhook, postgres_dsn, monkeypatch):
+def test_demo_pipeline_on_postgres(shop_env, webhook, postgres_dsn, monkeypatch, run_dbt):
     monkeypatch.setenv("WAREHOUSE_DSN", postgres_dsn)
     run_demo(shop_env, datetime.now(UTC), windows=2)
     store = Warehouse(postgres_dsn)
     check_flow(store, webhook)
+    check_dbt_contracts(store, run_dbt)
     assert not settings.duckdb_path().exists(), "with a DSN nothing may go to DuckDB"

@@ -15,3 +15,11 @@
 {% macro default__current_ts() -%}
     current_timestamp
 {%- endmacro %}
+
+{% macro week_of(ts) -%}
+    {{ return(adapter.dispatch('week_of')(ts)) }}
+{%- endmacro %}
+
+{% macro default__week_of(ts) -%}
+    cast(date_trunc('week', {{ ts }}) as date)
+{%- endmacro %}

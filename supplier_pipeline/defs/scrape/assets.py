@@ -109,3 +109,13 @@ def supplier_registry(suppliers: SuppliersResource,
     warehouse.get().replace("raw.suppliers", rows, {})
     return dg.MaterializeResult(metadata={"suppliers": len(rows),
                                           "ids": ", ".join(r["supplier_id"] for r in rows)})
+
+
+scrape_logs = [
+    dg.AssetSpec(["raw", "scrape_runs"], deps=[supplier_offers, supplier_catalog],
+                 group_name="scrape", kinds={"python"},
+                 description="Gate status of every scrape partition (written by the scrapes)."),
+    dg.AssetSpec(["raw", "fetch_log"], deps=[supplier_offers, supplier_catalog],
+                 group_name="scrape", kinds={"python"},
+                 description="One row per request and its outcome (written by the scrapes)."),
+]
