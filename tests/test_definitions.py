@@ -14,6 +14,8 @@ EXPECTED_ASSETS = {
     "marts/fct_part_demand_daily", "marts/dim_parts", "marts/dim_suppliers",
     "intermediate/int_offers_matched_to_parts", "analytics/part_demand_forecast",
     "analytics/price_alerts", "analytics/purchase_proposals", "analytics/po_files",
+    "analytics/forecast_accuracy", "marts/fct_stock_history", "marts/fct_offer_changes",
+    "marts/mart_supplier_performance", "raw/scrape_runs", "raw/fetch_log",
 }
 EXPECTED_JOBS = {"scrape_suppliers_job", "catalog_sync_job", "shop_ingest_job", "transform_job",
                  "forecast_job", "price_alerts_job", "purchase_proposals_job"}

@@ -91,3 +91,32 @@ def test_no_history_and_single_sale():
     assert classes["a"] == "no_demand"
     assert out.loc[out.unique_id == "a", "mean"].eq(0).all()
     assert forecast(history.iloc[0:0], 3, "MS").empty
+
+
+def test_forecast_accuracy_compares_past_forecasts_with_demand(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    import dagster as dg
+
+    from supplier_pipeline.defs.analytics.forecast import forecast_accuracy
+    from supplier_pipeline.defs.resources import WarehouseResource
+
+    resource = WarehouseResource(duckdb_path=str(tmp_path / "w.duckdb"))
+    store = resource.get()
+    today = datetime.now(UTC).date()
+    past = [{"part_id": "p", "ds": today - timedelta(days=d), "mean": 1.0, "q50": 1, "q80": 1,
+             "q90": 2, "q95": 2, "q99": 3, "method": "ses", "demand_class": "smooth",
+             "forecast_date": today - timedelta(days=10)} for d in (1, 2, 3, 4)]
+    store.replace("analytics.part_forecast", past, {})
+    with store.connect() as connection:
+        connection.execute("create schema if not exists marts")
+        connection.execute("create table marts.fct_part_demand_daily as select 'p' as part_id, "
+                           "d::date as demand_date, 3 as units_demanded from (values "
+                           f"(date '{today - timedelta(days=1)}'), "
+                           f"(date '{today - timedelta(days=2)}')) t(d)")
+    result = dg.materialize([forecast_accuracy], resources={"warehouse": resource})
+    metadata = result.asset_materializations_for_node("analytics__forecast_accuracy")[0].metadata
+    assert metadata["compared_days"].value == 4
+    assert metadata["q90_coverage"].value == 0.5  # 3 > q90 on two days, 0 <= q90 on two
+    summary = store.read("select * from analytics.forecast_accuracy")
+    assert summary["mean_absolute_error"].iloc[0] == 1.5  # |1-3| twice, |1-0| twice

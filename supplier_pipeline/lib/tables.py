@@ -66,6 +66,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("demand_class", "varchar"),
         ("forecast_date", "date"),
     ],
+    "analytics.forecast_accuracy": [
+        ("method", "varchar"), ("demand_class", "varchar"), ("part_days", "integer"),
+        ("mean_absolute_error", "double precision"), ("bias", "double precision"),
+        ("q90_coverage", "double precision"), ("measured_on", "date"),
+    ],
     "analytics.price_alerts": [
         ("alert_id", "varchar"), ("kind", "varchar"), ("supplier_id", "varchar"),
         ("supplier_sku", "varchar"), ("part_id", "varchar"), ("title", "varchar"),

@@ -34,7 +34,8 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     today = datetime.now(UTC).date()
     rows = predictions.rename(columns={"unique_id": "part_id", "class": "demand_class"}).assign(
         ds=lambda f: f["ds"].dt.date, forecast_date=today)
-    store.replace("analytics.part_forecast", rows.to_dict("records"), {})
+    # Each day's forecast is kept, so that forecast_accuracy can compare it with what happened.
+    store.replace("analytics.part_forecast", rows.to_dict("records"), {"forecast_date": today})
     weekly = (rows.groupby("part_id")["mean"].sum() / (HORIZON_DAYS / 7)).sort_values()
     top = weekly.tail(10).iloc[::-1]
     table = "\n".join(["| part | units / week |", "|---|---|"]
@@ -48,4 +49,51 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
         "demand_classes": dg.MetadataValue.json(rows.drop_duplicates("part_id")["demand_class"]
                                                 .value_counts().to_dict()),
         "top_parts": dg.MetadataValue.md(table),
+    })
+
+
+ACCURACY_SQL = """
+with forecasts as (
+    select part_id, ds, mean, q90, method, demand_class, forecast_date
+    from analytics.part_forecast
+    where forecast_date < ? and ds < ?
+), actuals as (
+    select part_id, demand_date as ds, units_demanded as y from marts.fct_part_demand_daily
+)
+select forecasts.*, coalesce(actuals.y, 0) as y
+from forecasts
+left join actuals on forecasts.part_id = actuals.part_id and forecasts.ds = actuals.ds
+"""
+
+
+@dg.asset(
+    key=["analytics", "forecast_accuracy"],
+    deps=[part_demand_forecast, dg.AssetKey(["marts", "fct_part_demand_daily"])],
+    group_name="analytics",
+    kinds={"python", "pandas"},
+    pool="warehouse",
+)
+def forecast_accuracy(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """How past forecasts compared with the demand that followed, per method and class."""
+    store = warehouse.get()
+    today = datetime.now(UTC).date()
+    compared = store.read(ACCURACY_SQL, [today, today])
+    if compared.empty:
+        store.replace("analytics.forecast_accuracy", [], {})
+        return dg.MaterializeResult(metadata={"compared_days": 0,
+                                              "note": "no past forecast has come due yet"})
+    compared = compared.assign(error=compared["mean"] - compared["y"],
+                               covered=compared["y"] <= compared["q90"])
+    summary = (compared.groupby(["method", "demand_class"])
+               .agg(part_days=("y", "size"),
+                    mean_absolute_error=("error", lambda e: e.abs().mean()),
+                    bias=("error", "mean"), q90_coverage=("covered", "mean"))
+               .reset_index())
+    store.replace("analytics.forecast_accuracy", summary.assign(measured_on=today)
+                  .to_dict("records"), {})
+    return dg.MaterializeResult(metadata={
+        "compared_days": int(compared["ds"].nunique()),
+        "q90_coverage": float(compared["covered"].mean()),
+        "bias_per_part_day": float(compared["error"].mean()),
+        "by_method": dg.MetadataValue.md(summary.to_markdown(index=False, floatfmt=".3f")),
     })

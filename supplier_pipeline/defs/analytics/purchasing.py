@@ -20,7 +20,9 @@ class ProposalConfig(dg.Config):
 POSITION_SQL = """
 with demand as (
     select part_id, avg(mean) as mean_daily_demand
-    from analytics.part_forecast group by part_id
+    from analytics.part_forecast
+    where forecast_date = (select max(forecast_date) from analytics.part_forecast)
+    group by part_id
 ), on_order as (
     select part_id, sum(quantity) as on_order
     from staging.stg_shop__open_purchase_orders group by part_id

@@ -28,8 +28,9 @@ transform_job = dg.define_asset_job(
 )
 forecast_job = dg.define_asset_job(
     "forecast_job",
-    selection=dg.AssetSelection.assets(["analytics", "part_demand_forecast"]),
-    description="Forecast part demand.",
+    selection=dg.AssetSelection.assets(["analytics", "part_demand_forecast"],
+                                       ["analytics", "forecast_accuracy"]),
+    description="Forecast part demand and measure past forecasts.",
 )
 price_alerts_job = dg.define_asset_job(
     "price_alerts_job",
