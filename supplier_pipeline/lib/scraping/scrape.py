@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urljoin
 
+import uvloop
 from parsel import Selector
 
 from supplier_pipeline.lib.scraping.browser import Browser
@@ -219,4 +220,6 @@ def apply_hook(module_name: str, observations: list[Observation]) -> list[Observ
 
 def scrape(config: SupplierConfig, mode: Mode = "prices", **kwargs: object) -> ScrapeResult:
     """Synchronous entry point for Dagster assets and the command line."""
-    return asyncio.run(scrape_async(config, mode, **kwargs))
+    # uvloop's event loop spends far less CPU per request than asyncio's own.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(scrape_async(config, mode, **kwargs))
