@@ -27,14 +27,29 @@ class ParsedPrice:
     problem: str | None = None
 
 
+def decimal_separator(text: str, locale: str) -> str:
+    """The decimal separator the text uses; the locale only settles `1.299` vs `1,299`."""
+    number = re.search(r"\d[\d.,\s\u00a0\u202f']*\d|\d", text)
+    digits = number.group(0) if number else ""
+    dot, comma = digits.rfind("."), digits.rfind(",")
+    default = "," if locale.split("_")[0].lower() in COMMA_DECIMAL_LOCALES else "."
+    if dot >= 0 and comma >= 0:
+        return "." if dot > comma else ","
+    if dot < 0 and comma < 0:
+        return default
+    mark = "." if dot >= 0 else ","
+    if digits.count(mark) > 1:  # 1.299.000 : a thousands separator
+        return "," if mark == "." else "."
+    decimals = len(digits) - max(dot, comma) - 1
+    return default if decimals == 3 else mark
+
+
 def parse_price(text: str | None, locale: str = "en",
                 default_currency: str | None = None) -> ParsedPrice:
     """`€ 1.299,00` -> 1299.00 EUR; the locale settles `1.299` vs `1,299`."""
     if text is None or not text.strip():
         return ParsedPrice(None, None, "no price text")
-    separator = "," if locale.split("_")[0].lower() in COMMA_DECIMAL_LOCALES else "."
-    if separator == "," and re.fullmatch(r"\s*\d+\.\d{1,2}\s*", text):
-        separator = "."  # a machine value such as `12.50` inside an Italian page
+    separator = decimal_separator(text, locale)
     parsed = Price.fromstring(text, decimal_separator=separator)
     if parsed.amount is None:
         return ParsedPrice(None, None, f"no number in {text.strip()[:40]!r}")

@@ -1,0 +1,105 @@
+"""`supplier-pipeline probe`: what a supplier's configuration reads from its live pages.
+
+Logs in if the supplier needs it, reads one listing page and one product page, and reports
+for every configured field its value, the selector that matched, or why nothing did. The
+report holds page values only: never credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from supplier_pipeline.lib.extraction.generic import extract_product
+from supplier_pipeline.lib.scraping.browser import Browser
+from supplier_pipeline.lib.scraping.extract import extract_field
+from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
+from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
+
+
+@dataclass
+class ProbeRow:
+    page: str
+    field: str
+    value: str | None
+    matched: str | None
+    problem: str | None = None
+
+
+@dataclass
+class ProbeReport:
+    supplier_id: str
+    rows: list[ProbeRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def table(self) -> str:
+        lines = [f"probe {self.supplier_id}", f"{'page':8} {'field':13} {'value':42} source"]
+        for r in self.rows:
+            value = (r.value or "-")[:42]
+            source = r.matched or f"NOT FOUND ({r.problem})"
+            lines.append(f"{r.page:8} {r.field:13} {value:42} {source}")
+        lines += [f"error: {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def _rows(page: str, node: Selector, rules: dict[str, FieldRule]) -> list[ProbeRow]:
+    rows = []
+    for name, rule in rules.items():
+        found = extract_field(node, rule)
+        problem = None if found.value else f"none of {rule.css} matched" + (
+            f" with regex {rule.regex!r}" if rule.regex else "")
+        rows.append(ProbeRow(page, name, found.value, found.matched, problem))
+    return rows
+
+
+async def probe_async(config: SupplierConfig, environ: dict[str, str],
+                      url: str | None = None) -> ProbeReport:
+    report = ProbeReport(config.id)
+    if config.engine == "feed":
+        report.errors.append("feeds have no pages to probe; run a prices scrape instead")
+        return report
+    async with Fetcher(config.id, config.politeness, config.contact) as fetcher:
+        session = None
+        try:
+            if config.login:
+                session = Session(fetcher, config.login, config.base_url, environ,
+                                  CookieStore(config.id))
+                await session.start()
+
+            async def get(target: str, engine: str, wait_for: str | None) -> str | None:
+                if engine == "browser":
+                    async with Browser(config.id, fetcher.user_agent,
+                                       config.politeness.timeout_seconds) as browser:
+                        await browser.add_cookies(config.base_url, dict(fetcher.cookies))
+                        return await browser.render(target, wait_for, fetcher.log)
+                response = await (session.get(target) if session else fetcher.get(target))
+                return response.text
+
+            listing_url = config.url(config.listing.start_path)
+            html = await get(listing_url, config.listing.engine, config.listing.wait_for)
+            items = Selector(text=html or "").css(config.listing.item)
+            if not items:
+                report.errors.append(f"listing {listing_url}: no element matches item "
+                                     f"selector {config.listing.item!r}")
+            else:
+                report.rows += _rows("listing", items[0], config.listing.fields)
+                link = (items[0].css(config.listing.product_link).get()
+                        if config.listing.product_link else None)
+                url = url or (urljoin(listing_url, link) if link else None)
+            if url and config.product:
+                page = await get(url, config.product.engine, config.product.wait_for)
+                report.rows += _rows("product", Selector(text=page or ""), config.product.fields)
+                for name, found in extract_product(page or "", config.price.locale, url).items():
+                    report.rows.append(ProbeRow("generic", name, found.value, found.layer,
+                                                None if found.value else "no layer found it"))
+        except (LoginFailed, FetchFailed) as exc:
+            report.errors.append(str(exc))
+    return report
+
+
+def probe(config: SupplierConfig, environ: dict[str, str], url: str | None = None) -> ProbeReport:
+    return asyncio.run(probe_async(config, environ, url))

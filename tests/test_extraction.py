@@ -1,0 +1,84 @@
+"""Generic extraction on saved pages of many shop platforms, and the probe command against
+the demo shops."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from supplier_pipeline.cli import main
+from supplier_pipeline.lib.suppliers.config import load_suppliers
+
+PAGES = Path(__file__).parent / "pages"
+EXPECTED = json.loads((PAGES / "expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> dict[str, dict]:
+    import contextlib
+    import io
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        assert main(["extract", str(PAGES)]) == 0
+    lines = [json.loads(line) for line in output.getvalue().splitlines()]
+    return {Path(line["file"]).name: line for line in lines}
+
+
+@pytest.mark.parametrize("page", sorted(EXPECTED))
+def test_page_fields(extracted, page):
+    got = extracted[page]
+    for field, value in EXPECTED[page].items():
+        assert got[field] == value, (field, got)
+        assert got[f"{field}_layer"] in ("json-ld", "microdata", "rdfa", "opengraph",
+                                         "heuristic")
+
+
+def test_precision_and_recall_on_the_page_set(extracted, capsys):
+    report = {}
+    for field in ("price", "availability", "sku"):
+        labelled = {p: e[field] for p, e in EXPECTED.items() if field in e}
+        found = {p: extracted[p][field] for p in labelled if extracted[p][field] is not None}
+        right = sum(found[p] == labelled[p] for p in found)
+        report[field] = (right / max(len(found), 1), right / len(labelled))
+    with capsys.disabled():
+        print("\nprecision / recall:", {f: f"{p:.2f}/{r:.2f}" for f, (p, r) in report.items()})
+    assert all(p == 1.0 and r == 1.0 for p, r in report.values())
+
+
+def test_any_encoding_and_broken_markup(tmp_path, capsys):
+    (tmp_path / "latin1.html").write_bytes(
+        "<html><head><meta charset='iso-8859-1'></head><body><h1>Écran</h1>"
+        "<span class='prix'>12,50 EUR</span><p>épuisé</p>".encode("latin-1"))
+    (tmp_path / "broken.html").write_text("<html><body><div><span class=price>£7.50<p>In stock")
+    assert main(["extract", str(tmp_path), "--locale", "fr"]) == 0
+    lines = {Path(j["file"]).name: j
+             for j in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert lines["latin1.html"]["name"] == "Écran"
+    assert lines["latin1.html"]["price"] == "12.50"
+    assert lines["latin1.html"]["availability"] == "OutOfStock"
+    assert (lines["broken.html"]["price"], lines["broken.html"]["currency"]) == ("7.50", "GBP")
+
+
+def test_probe_reports_each_field_and_never_the_password(shop_env, capsys):
+    assert main(["probe", "ricambi_italia"]) == 0
+    out = capsys.readouterr().out
+    assert "test-only-password" not in out and "buyer@demo.invalid" not in out
+    rows = [line.split() for line in out.splitlines()[2:]]
+    listing = {r[1]: r for r in rows if r[0] == "listing"}
+    assert set(listing) == set(load_suppliers()["ricambi_italia"].listing.fields)
+    assert "NOT" not in " ".join(" ".join(r) for r in rows if r[0] in ("listing", "product")
+                                 and r[1] != "ean")
+    assert any(r[0] == "generic" and r[1] == "price" for r in rows)
+
+
+def test_probe_explains_a_selector_that_no_longer_matches(shop_env, tmp_path, monkeypatch,
+                                                          capsys):
+    text = (Path(load_suppliers.__code__.co_filename).parent / "fixparts_js.yaml").read_text()
+    (tmp_path / "fixparts_changed.yaml").write_text(
+        text.replace("id: fixparts_js", "id: fixparts_changed")
+        .replace("title: h2.title a::text", "title: h3.name::text"))
+    monkeypatch.setenv("SUPPLIERS_DIR", str(tmp_path))
+    assert main(["probe", "fixparts_changed"]) == 0
+    out = capsys.readouterr().out
+    assert "NOT FOUND (none of ['h3.name::text'] matched)" in out
