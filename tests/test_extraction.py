@@ -82,3 +82,18 @@ def test_probe_explains_a_selector_that_no_longer_matches(shop_env, tmp_path, mo
     assert main(["probe", "fixparts_changed"]) == 0
     out = capsys.readouterr().out
     assert "NOT FOUND (none of ['h3.name::text'] matched)" in out
+
+
+def test_layers_structured_data_first_then_selectors_then_heuristics():
+    from supplier_pipeline.lib.extraction.layers import layered_fields
+    from supplier_pipeline.lib.suppliers.config import FieldRule
+
+    html = (PAGES / "prestashop_it.html").read_text()
+    rules = {"price": FieldRule(css=[".current-price span::text"]),
+             "stock": FieldRule(css=["#product-availability::text"]),
+             "colour": FieldRule(css=["h1::text"], regex=r"(Nero|Bianco)")}
+    values, sources = layered_fields(html, rules, "it")
+    assert (values["price"], sources["price"]) == ("129.90", "json-ld")
+    assert (values["stock"], sources["stock"]) == ("InStock", "json-ld")
+    assert (values["colour"], sources["colour"]) == ("Nero", "selector h1::text")
+    assert (values["ean"], sources["ean"]) == ("8034567890123", "json-ld")

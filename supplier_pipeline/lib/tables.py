@@ -16,7 +16,7 @@ OBSERVATION_COLUMNS = [
     ("stock_text", "varchar"), ("stock_state", "varchar"), ("stock_qty", "integer"),
     ("brand", "varchar"), ("device_model", "varchar"), ("part_type", "varchar"),
     ("quality", "varchar"), ("colour", "varchar"), ("ean", "varchar"), ("mpn", "varchar"),
-    ("pack_size", "integer"), ("problems", "varchar"),
+    ("pack_size", "integer"), ("problems", "varchar"), ("field_sources", "varchar"),
 ]
 
 TABLES: dict[str, list[tuple[str, str]]] = {

@@ -89,6 +89,11 @@ def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], 
         return StockReading("unknown", None, "no stock text")
     raw = str(text).strip()
     lowered = raw.lower()
+    schema_value = lowered.rsplit("/", 1)[-1]  # schema.org availability from structured data
+    if schema_value in ("instock", "limitedavailability", "onlineonly"):
+        return StockReading("in", None)
+    if schema_value in ("outofstock", "soldout", "discontinued"):
+        return StockReading("out", 0)
     quantity = None
     if quantity_pattern and (match := re.search(quantity_pattern, lowered)):
         quantity = int(match.group(1))

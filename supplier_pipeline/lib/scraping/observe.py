@@ -18,10 +18,12 @@ def _int_or_none(value: object) -> int | None:
 
 
 def observation(config: SupplierConfig, fields: dict[str, str | None], observed_at: datetime,
-                url: str | None = None) -> Observation:
-    """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted."""
+                url: str | None = None, sources: dict[str, str] | None = None) -> Observation:
+    """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted.
+    `sources` says which layer or selector produced each field."""
     obs = Observation(supplier_id=config.id, supplier_sku=(fields.get("sku") or "").strip(),
-                      observed_at=observed_at, title=fields.get("title"), url=url)
+                      observed_at=observed_at, title=fields.get("title"), url=url,
+                      sources=dict(sources or {}))
     if not obs.supplier_sku:
         obs.problems.append("no supplier sku")
     obs.price_text = fields.get("price")

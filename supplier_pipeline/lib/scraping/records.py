@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -62,12 +63,13 @@ class Observation:
     mpn: str | None = None
     pack_size: int | None = None
     problems: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # field -> layer or selector
 
     def as_row(self) -> dict:
         row = asdict(self)
         row["problems"] = "; ".join(self.problems) or None
+        row["field_sources"] = json.dumps(row.pop("sources"), sort_keys=True) or None
         return row
 
 
-OBSERVATION_COLUMNS = [f.name for f in fields(Observation)]
 FETCH_COLUMNS = [f.name for f in fields(Fetch)]

@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 import uvloop
 from parsel import Selector
 
+from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
 from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields
 from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
@@ -83,10 +84,12 @@ async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
                           f"no products match {rules.item!r}: has the layout changed?")
     observations = []
     for item in items:
-        fields = {k: v.value for k, v in extract_fields(item, rules.fields).items()}
+        found = extract_fields(item, rules.fields)
+        fields = {k: v.value for k, v in found.items()}
+        sources = {k: f"selector {v.matched}" for k, v in found.items() if v.matched}
         link = item.css(rules.product_link).get() if rules.product_link else None
         observations.append(observation(config, fields, observed_at,
-                                        urljoin(url, link) if link else None))
+                                        urljoin(url, link) if link else None, sources))
     return observations, page
 
 
@@ -136,11 +139,12 @@ async def _product_details(config: SupplierConfig, get: PageGetter, listing: lis
         if html is None:
             listed.problems.append("product page could not be rendered")
             return listed
-        fields = {k: v.value for k, v in extract_fields(Selector(text=html), rules.fields).items()}
+        fields, sources = layered_fields(html, rules.fields, config.price.locale, listed.url)
         merged = {"sku": listed.supplier_sku, "title": listed.title, "price": listed.price_text,
                   "stock": listed.stock_text}
-        merged.update({k: v for k, v in fields.items() if v is not None})
-        return observation(config, merged, observed_at, listed.url)
+        merged.update(fields)
+        return observation(config, merged, observed_at, listed.url,
+                           {**listed.sources, **sources})
 
     return list(await asyncio.gather(*(one(o) for o in listing)))
 
