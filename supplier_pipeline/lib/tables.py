@@ -59,6 +59,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("source", "varchar"), ("file", "varchar"), ("line", "integer"), ("record", "varchar"),
         ("reason", "varchar"), ("quarantined_at", "timestamptz"),
     ],
+    "matching.offer_part_matches": [
+        ("supplier_id", "varchar"), ("supplier_sku", "varchar"), ("part_id", "varchar"),
+        ("method", "varchar"), ("confidence", "double precision"),
+        ("candidate_part_id", "varchar"),
+    ],
     "analytics.part_forecast": [
         ("part_id", "varchar"), ("ds", "date"), ("mean", "double precision"),
         ("q50", "double precision"), ("q80", "double precision"), ("q90", "double precision"),

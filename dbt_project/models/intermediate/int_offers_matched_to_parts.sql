@@ -1,135 +1,60 @@
 {{ config(materialized="table") }}
 
-{# Each supplier offer matched to one of the shop's parts: a manual override wins, then the
-   EAN, then the normalised attributes (brand, device model, part type, quality, colour). #}
+{# Each supplier offer matched to one of the shop's parts: a manual override always wins,
+   otherwise the automatic match (EAN, attributes, attributes read from the title, fuzzy
+   title similarity) computed by the offer_part_matches asset. #}
 with
 
-catalog as (
+automatic as (
 
-    select supplier_id, supplier_sku, observed_at, title, brand, device_model, part_type,
-           quality, colour, ean, pack_size
-    from {{ ref('stg_scrape__catalog') }}
-    where gate_status = 'ok'
+    select supplier_id, supplier_sku, part_id, method, confidence, candidate_part_id
+    from {{ source('matching', 'offer_part_matches') }}
 
 ),
 
-offers as (
+descriptions as (
 
-    select supplier_id, supplier_sku, observed_at, title, brand, device_model, part_type,
-           quality, colour, ean, coalesce(pack_size, 1) as pack_size
-    from {{ ref('int_offers_accepted') }}
-    where part_type is not null
-
-),
-
-described as (
-
-    select * from catalog
-    union all
-    select * from offers
-
-),
-
-latest_description as (
-
-    select *
+    select supplier_id, supplier_sku, title, pack_size
     from (
-        select
-            described.*,
-            row_number() over (
-                partition by supplier_id, supplier_sku
-                order by (brand is not null) desc, observed_at desc
-            ) as recency
-        from described
+        select supplier_id, supplier_sku, title, coalesce(pack_size, 1) as pack_size,
+               row_number() over (
+                   partition by supplier_id, supplier_sku order by observed_at desc
+               ) as recency
+        from {{ ref('stg_scrape__offers') }}
+        where gate_status = 'ok'
     ) as ranked
     where recency = 1
 
 ),
 
-parts as (
-
-    select
-        part_id,
-        lower(brand) as brand,
-        lower(device_model) as device_model,
-        part_type,
-        quality,
-        coalesce(colour, '') as colour,
-        ean
-    from {{ ref('stg_shop__parts') }}
-
-),
-
-by_ean as (
-
-    select offer.supplier_id, offer.supplier_sku, parts.part_id,
-           1.0 as confidence, 'ean' as match_method, 1 as precedence
-    from latest_description as offer
-    inner join parts on offer.ean = parts.ean
-
-),
-
-by_attributes as (
-
-    select offer.supplier_id, offer.supplier_sku, parts.part_id,
-           0.9 as confidence, 'attributes' as match_method, 2 as precedence
-    from latest_description as offer
-    inner join parts
-        on offer.brand = parts.brand
-        and offer.device_model = parts.device_model
-        and offer.part_type = parts.part_type
-        and offer.quality = parts.quality
-        and coalesce(offer.colour, '') = parts.colour
-
-),
-
 overrides as (
 
-    select supplier_id, supplier_sku, nullif(part_id, '') as part_id,
-           1.0 as confidence, 'manual' as match_method, 0 as precedence
+    select supplier_id, supplier_sku, nullif(part_id, '') as part_id
     from {{ ref('part_match_overrides') }}
-
-),
-
-candidates as (
-
-    select * from overrides
-    union all
-    select * from by_ean
-    union all
-    select * from by_attributes
-
-),
-
-best_candidate as (
-
-    select *
-    from (
-        select
-            candidates.*,
-            row_number() over (
-                partition by supplier_id, supplier_sku order by precedence
-            ) as preference
-        from candidates
-    ) as ranked
-    where preference = 1
 
 ),
 
 final as (
 
     select
-        offer.supplier_id,
-        offer.supplier_sku,
-        offer.title,
-        offer.pack_size,
-        best_candidate.part_id,
-        coalesce(best_candidate.confidence, 0.0) as confidence,
-        coalesce(best_candidate.match_method, 'unmatched') as match_method
-    from latest_description as offer
-    left join best_candidate
-        on offer.supplier_id = best_candidate.supplier_id
-        and offer.supplier_sku = best_candidate.supplier_sku
+        automatic.supplier_id,
+        automatic.supplier_sku,
+        descriptions.title,
+        coalesce(descriptions.pack_size, 1) as pack_size,
+        case when overrides.supplier_sku is not null then overrides.part_id
+             else automatic.part_id end as part_id,
+        case when overrides.supplier_sku is not null then 1.0
+             else automatic.confidence end as confidence,
+        case when overrides.supplier_sku is not null then 'manual'
+             else automatic.method end as match_method,
+        automatic.candidate_part_id
+    from automatic
+    left join descriptions
+        on automatic.supplier_id = descriptions.supplier_id
+        and automatic.supplier_sku = descriptions.supplier_sku
+    left join overrides
+        on automatic.supplier_id = overrides.supplier_id
+        and automatic.supplier_sku = overrides.supplier_sku
 
 )
 

@@ -23,8 +23,8 @@ shop_ingest_job = dg.define_asset_job(
 )
 transform_job = dg.define_asset_job(
     "transform_job",
-    selection=dg.AssetSelection.groups("staging", "intermediate", "marts"),
-    description="Build the dbt staging models and marts.",
+    selection=dg.AssetSelection.groups("matching", "staging", "intermediate", "marts"),
+    description="Match offers to parts and build the dbt staging models and marts.",
 )
 forecast_job = dg.define_asset_job(
     "forecast_job",

@@ -132,7 +132,8 @@ QUALITY_WORDS = {
     "service_pack": ["service pack", "servicepack", "gh82"],
     "oled": ["oled", "soft oled", "hard oled"],
     "incell": ["incell", "in-cell", "in cell"],
-    "aftermarket": ["aftermarket", "compatibile", "compatible", "nachbau", "copy", "generico"],
+    # not the English "compatible": "compatible with iPhone 12" says what it fits, not its grade
+    "aftermarket": ["aftermarket", "compatibile", "nachbau", "copy", "generico"],
     "original": ["original", "originale", "oem", "genuine", "orig"],
 }
 COLOUR_WORDS = {
