@@ -36,7 +36,7 @@ test: setup
 	$(BIN)/pytest -q
 
 dev: setup
-	$(BIN)/python -m supplier_pipeline.demo.dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m supplier_pipeline.demo.dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check supplier_pipeline tests bench

@@ -2,6 +2,7 @@
 environment through dg.EnvVar, so they never show up in the UI or in run config."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -64,9 +65,12 @@ class FoldersResource(dg.ConfigurableResource):
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so runs work without an activated virtualenv."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
+    """The dbt of this environment, so runs work without an activated virtualenv (code
+    servers started by `dagster dev` do not always inherit the virtualenv's PATH)."""
+    for candidate in (Path(sys.prefix, "bin", "dbt"), Path(sys.executable).parent / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def _env(name: str) -> dg.EnvVar | None:
