@@ -120,3 +120,14 @@ def test_forecast_accuracy_compares_past_forecasts_with_demand(tmp_path):
     assert metadata["q90_coverage"].value == 0.5  # 3 > q90 on two days, 0 <= q90 on two
     summary = store.read("select * from analytics.forecast_accuracy")
     assert summary["mean_absolute_error"].iloc[0] == 1.5  # |1-3| twice, |1-0| twice
+
+
+def test_forecast_plot_is_a_png():
+    from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
+
+    days = pd.date_range("2026-01-01", periods=120, freq="D")
+    history = pd.DataFrame({"unique_id": "p", "ds": days, "y": np.arange(120) % 3})
+    future = forecast(history, horizon=28, freq="D").rename(columns={"unique_id": "part_id"})
+    png = forecast_plot_png(history, future, ["p"])
+    assert png.startswith(b"\x89PNG") and len(png) > 2000
+    assert markdown_image(png, "x").startswith("![x](data:image/png;base64,iVBOR")

@@ -8,6 +8,7 @@ import pandas as pd
 from supplier_pipeline.defs.resources import WarehouseResource
 from supplier_pipeline.lib.forecasting import forecast
 from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
+from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
 
 HORIZON_DAYS = 56
 
@@ -49,6 +50,8 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
         "demand_classes": dg.MetadataValue.json(rows.drop_duplicates("part_id")["demand_class"]
                                                 .value_counts().to_dict()),
         "top_parts": dg.MetadataValue.md(table),
+        "plot": dg.MetadataValue.md(markdown_image(
+            forecast_plot_png(history, rows, list(top.index[:5])), "top parts")),
     })
 
 
