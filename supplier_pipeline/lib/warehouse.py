@@ -79,10 +79,19 @@ class Warehouse:
         return connection.execute(sql, list(params))
 
     def ensure_tables(self, connection: Any, tables: Sequence[str]) -> None:
+        """Create missing schemas and tables, and add columns a newer version defines, so an
+        existing warehouse keeps working after an upgrade."""
         for schema in sorted({t.split(".")[0] for t in tables}):
             self._execute(connection, f"create schema if not exists {schema}")
         for table in tables:
             self._execute(connection, _ddl(table))
+            schema, name = table.split(".")
+            existing = {row[0] for row in self._execute(
+                connection, "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+            for column, kind in TABLES[table]:
+                if column not in existing:
+                    self._execute(connection, f"alter table {table} add column {column} {kind}")
 
     def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
                 where: Mapping[str, Any]) -> int:
@@ -126,7 +135,8 @@ class Warehouse:
                              columns=names, dtype=object)
         casts = ", ".join(f"cast({name} as {kind})" for name, kind in columns)
         connection.register("incoming_rows", frame)
-        connection.execute(f"insert into {table} select {casts} from incoming_rows")
+        connection.execute(f"insert into {table} ({', '.join(names)}) "
+                           f"select {casts} from incoming_rows")
         connection.unregister("incoming_rows")
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
