@@ -47,7 +47,9 @@ def blend_quantiles(y: np.ndarray, level: np.ndarray, levels: list[float], weigh
                     half_life: float) -> np.ndarray:
     empirical = weighted_quantile(y, levels, half_life) if weight > 0 else 0.0
     parametric = poisson.ppf(np.array(levels)[None, :], level[:, None])
-    return weight * empirical + (1 - weight) * parametric
+    # Demand comes in whole units, so P(Y <= q) = P(Y <= floor(q)): rounding down keeps the
+    # coverage and lowers the loss.
+    return np.floor(weight * empirical + (1 - weight) * parametric)
 
 
 def pinball(actual: np.ndarray, quantile: np.ndarray, level: float) -> np.ndarray:
@@ -119,8 +121,9 @@ def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:
     pieces = [(actual[rows], weighted_quantile(train[rows], [0.9], half_life),
                poisson.ppf(0.9, factor * level[rows])[:, None])
               for train, actual, level in zip(trains, actuals, fitted, strict=True)]
-    losses = {weight: sum(pinball(actual, weight * empirical + (1 - weight) * parametric,
-                                  0.9).mean() for actual, empirical, parametric in pieces)
+    losses = {weight: sum(pinball(actual, np.floor(weight * empirical
+                                                   + (1 - weight) * parametric), 0.9).mean()
+                          for actual, empirical, parametric in pieces)
               for weight in QUANTILE_BLENDS}
     return min(losses, key=losses.get)
 
