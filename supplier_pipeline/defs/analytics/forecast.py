@@ -7,6 +7,7 @@ import pandas as pd
 
 from supplier_pipeline.defs.resources import WarehouseResource
 from supplier_pipeline.lib.forecasting import forecast
+from supplier_pipeline.lib.forecasting.accuracy import summarise_accuracy
 from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
 from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
 
@@ -85,18 +86,12 @@ def forecast_accuracy(warehouse: WarehouseResource) -> dg.MaterializeResult:
         store.replace("analytics.forecast_accuracy", [], {})
         return dg.MaterializeResult(metadata={"compared_days": 0,
                                               "note": "no past forecast has come due yet"})
-    compared = compared.assign(error=compared["mean"] - compared["y"],
-                               covered=compared["y"] <= compared["q90"])
-    summary = (compared.groupby(["method", "demand_class"])
-               .agg(part_days=("y", "size"),
-                    mean_absolute_error=("error", lambda e: e.abs().mean()),
-                    bias=("error", "mean"), q90_coverage=("covered", "mean"))
-               .reset_index())
+    summary = summarise_accuracy(compared)
     store.replace("analytics.forecast_accuracy", summary.assign(measured_on=today)
                   .to_dict("records"), {})
     return dg.MaterializeResult(metadata={
         "compared_days": int(compared["ds"].nunique()),
-        "q90_coverage": float(compared["covered"].mean()),
-        "bias_per_part_day": float(compared["error"].mean()),
+        "q90_coverage": float((compared["y"] <= compared["q90"]).mean()),
+        "bias_per_part_day": float((compared["mean"] - compared["y"]).mean()),
         "by_method": dg.MetadataValue.md(summary.to_markdown(index=False, floatfmt=".3f")),
     })
