@@ -1,6 +1,7 @@
 """A scrape partition that breaks is quarantined: it is kept for inspection, the marts ignore
 it, and it never shows up as a price change."""
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -66,3 +67,48 @@ def test_broken_partition_never_creates_a_price_period(shop_env):
     offers = len(shop_env.market.offers["ricambi_italia"])
     assert history["observations"].sum() == 2 * offers
     assert history.groupby("supplier_sku")["is_current"].sum().eq(1).all()
+
+
+def test_a_scrape_killed_half_way_leaves_the_previous_state(tmp_path):
+    """SIGKILL in the middle of a scrape: the partition keeps its previous rows."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from supplier_pipeline.demo.world import DemoCredentials, demo_shops
+    from supplier_pipeline.lib.scraping.scrape import scrape
+    from supplier_pipeline.lib.scraping.session import CookieStore
+    from supplier_pipeline.lib.scraping.store import store_scrape
+    from supplier_pipeline.lib.suppliers.config import load_suppliers
+
+    store = Warehouse(None, tmp_path / "w.duckdb")
+    window = datetime(2026, 11, 28, 8, tzinfo=UTC)
+    credentials = DemoCredentials("buyer@demo.invalid", "kill-test-password", "kill-token")
+    with demo_shops(credentials=credentials, latency_ms=500) as shops:
+        env = shops.environment()
+        config = load_suppliers(environ=env)["ricambi_italia"]
+        first = scrape(config, "prices", environ=env, store=CookieStore("t", tmp_path))
+        store_scrape(store, first, window, "first-run", "ok", None)
+        code = (
+            "import os, sys\n"
+            "from datetime import datetime, UTC\n"
+            "from supplier_pipeline.lib.scraping.scrape import scrape\n"
+            "from supplier_pipeline.lib.scraping.store import store_scrape\n"
+            "from supplier_pipeline.lib.suppliers.config import load_suppliers\n"
+            "from supplier_pipeline.lib.warehouse import Warehouse\n"
+            "config = load_suppliers()['ricambi_italia']\n"
+            "print('scraping', flush=True)\n"
+            "result = scrape(config, 'prices')\n"
+            f"store_scrape(Warehouse(None, {str(tmp_path / 'w.duckdb')!r}), result,"
+            " datetime(2026, 11, 28, 8, tzinfo=UTC), 'killed-run', 'ok', None)\n")
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, **env,
+                                      "SUPPLIER_PIPELINE_STATE_DIR": str(tmp_path)})
+        assert child.stdout.readline().strip() == "scraping"
+        time.sleep(1.5)  # logging in and reading listing pages (500 ms each)
+        child.send_signal(signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL, "the scrape finished before it could be killed"
+    rows = store.read("select run_id, count(*) as n from raw.supplier_offers group by run_id")
+    assert list(rows["run_id"]) == ["first-run"]
+    assert int(rows["n"].iloc[0]) == len(first.observations)
