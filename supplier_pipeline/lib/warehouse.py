@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import pandas as pd
-
 from supplier_pipeline.lib.tables import TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class Warehouse:
                            f"insert into {table} ({', '.join(names)}) values %s", values,
                            page_size=1000)
             return
+        import pandas as pd  # here, not at import: it keeps loading the code location fast
+
         # DuckDB: load through a frame of strings and cast in SQL, so decimals stay exact.
         frame = pd.DataFrame([{n: _text(row.get(n)) for n in names} for row in rows],
                              columns=names, dtype=object)
@@ -141,6 +144,8 @@ class Warehouse:
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a query; `?` placeholders work on both backends."""
+        import pandas as pd
+
         with self.connect() as connection:
             result = self._execute(connection, sql, params)
             if self.dsn:

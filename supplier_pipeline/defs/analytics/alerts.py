@@ -6,7 +6,6 @@ import dagster as dg
 import httpx
 
 from supplier_pipeline.defs.resources import NotifierResource, WarehouseResource
-from supplier_pipeline.lib.alerts import price_change_alerts
 
 
 class PriceAlertConfig(dg.Config):
@@ -25,6 +24,8 @@ def price_alerts(context: dg.AssetExecutionContext, config: PriceAlertConfig,
                  warehouse: WarehouseResource,
                  notifier: NotifierResource) -> dg.MaterializeResult:
     """Alerts for price moves beyond the threshold; each change is alerted once."""
+    from supplier_pipeline.lib.alerts import price_change_alerts  # pandas: only when running
+
     store = warehouse.get()
     history = store.read("select * from marts.fct_price_history")
     raised = set()

@@ -3,13 +3,8 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-import pandas as pd
 
 from supplier_pipeline.defs.resources import WarehouseResource
-from supplier_pipeline.lib.forecasting import forecast
-from supplier_pipeline.lib.forecasting.accuracy import summarise_accuracy
-from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
-from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
 
 HORIZON_DAYS = 56
 
@@ -24,6 +19,13 @@ HORIZON_DAYS = 56
 def part_demand_forecast(context: dg.AssetExecutionContext,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Daily demand forecast per part for the next 8 weeks, with quantiles."""
+    # pandas and scipy are imported when the asset runs, not when the code location loads.
+    import pandas as pd
+
+    from supplier_pipeline.lib.forecasting import forecast
+    from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
+    from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
+
     store = warehouse.get()
     history = store.read("select part_id as unique_id, demand_date as ds, "
                          "units_demanded as y from marts.fct_part_demand_daily")
@@ -79,6 +81,8 @@ left join actuals on forecasts.part_id = actuals.part_id and forecasts.ds = actu
 )
 def forecast_accuracy(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How past forecasts compared with the demand that followed, per method and class."""
+    from supplier_pipeline.lib.forecasting.accuracy import summarise_accuracy
+
     store = warehouse.get()
     today = datetime.now(UTC).date()
     compared = store.read(ACCURACY_SQL, [today, today])

@@ -3,11 +3,9 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-import pandas as pd
 
 from supplier_pipeline.defs.resources import FoldersResource, WarehouseResource
 from supplier_pipeline.lib.purchasing.po_files import content_hash, write_po_files
-from supplier_pipeline.lib.purchasing.proposals import build_proposals
 
 
 class ProposalConfig(dg.Config):
@@ -57,6 +55,11 @@ left join reserved on parts.part_id = reserved.part_id
 def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """What to order now, per part and supplier, with the calculation behind each line."""
+    # pandas and scipy are imported when the asset runs, not when the code location loads.
+    import pandas as pd
+
+    from supplier_pipeline.lib.purchasing.proposals import build_proposals
+
     store = warehouse.get()
     positions = store.read(POSITION_SQL)
     offers = store.read("select * from marts.mart_best_offer where is_best_offer")

@@ -1,10 +1,8 @@
 """Offer-to-part matching, between the raw scrapes and the dbt marts."""
 
 import dagster as dg
-import pandas as pd
 
 from supplier_pipeline.defs.resources import WarehouseResource
-from supplier_pipeline.lib.matching import match_offers
 
 LATEST_DESCRIPTIONS = """
 with described as (
@@ -34,6 +32,11 @@ select * from ranked where recency = 1
 )
 def offer_part_matches(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Each supplier offer matched to a shop part by EAN, attributes or title, with confidence."""
+    # pandas and rapidfuzz are imported when the asset runs, not when the code location loads.
+    import pandas as pd
+
+    from supplier_pipeline.lib.matching import match_offers
+
     store = warehouse.get()
     # Before the first catalogue sync (or shop ingestion) there is simply less to match.
     with store.connect() as connection:

@@ -6,9 +6,6 @@ import dagster as dg
 
 from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
 from supplier_pipeline.defs.resources import SuppliersResource, WarehouseResource
-from supplier_pipeline.lib.scraping.quality import gate, status_of
-from supplier_pipeline.lib.scraping.scrape import Mode, scrape
-from supplier_pipeline.lib.scraping.store import last_good_run, store_scrape
 
 GATE_CHECKS = [
     ("offers_present", True), ("offer_count_near_last_good_run", True),
@@ -26,8 +23,13 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(name, asset=key, blocking=blocking) for name, blocking in GATE_CHECKS]
 
 
-def _scrape_partition(context: dg.AssetExecutionContext, mode: Mode, config: ScrapeConfig,
+def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: ScrapeConfig,
                       suppliers: SuppliersResource, warehouse: WarehouseResource):
+    # The scraping stack (httpx, parsel, extruct, Playwright) loads when a scrape runs.
+    from supplier_pipeline.lib.scraping.quality import gate, status_of
+    from supplier_pipeline.lib.scraping.scrape import scrape
+    from supplier_pipeline.lib.scraping.store import last_good_run, store_scrape
+
     keys = context.partition_key.keys_by_dimension
     supplier_id = keys["supplier"]
     window_start = context.partition_time_window.start
