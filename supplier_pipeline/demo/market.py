@@ -27,15 +27,14 @@ class ShopProfile:
     coverage: float  # share of the catalogue this shop carries
     margin: float  # price factor over a part's base price
     sku_format: str
-    ean_share: float  # share of offers that show an EAN
     price_change_chance: float  # per 4-hour step
     stock_change_chance: float
 
 
 PROFILES = {
-    "ricambi_italia": ShopProfile("ricambi_italia", 0.85, 1.00, "RI-{n:06d}", 0.6, 0.05, 0.10),
-    "fixparts_js": ShopProfile("fixparts_js", 0.70, 0.95, "FP{n:05d}", 0.0, 0.04, 0.08),
-    "teile_feed": ShopProfile("teile_feed", 0.75, 0.92, "TG.{n:05d}", 1.0, 0.03, 0.06),
+    "ricambi_italia": ShopProfile("ricambi_italia", 0.85, 1.00, "RI-{n:06d}", 0.05, 0.10),
+    "fixparts_js": ShopProfile("fixparts_js", 0.70, 0.95, "FP{n:05d}", 0.04, 0.08),
+    "teile_feed": ShopProfile("teile_feed", 0.75, 0.92, "TG.{n:05d}", 0.03, 0.06),
 }
 
 
@@ -128,7 +127,3 @@ class Market:
             draw = stable_random(*key, "qty", stock_step)
             stock = 0 if draw < 0.15 else int(1 + 4 * draw) if draw < 0.35 else int(60 * draw)
         return Quote(offer, money(offer.base_net * level), stock)
-
-    def quotes(self, shop_id: str, at: datetime | None = None) -> list[Quote]:
-        moment = at or self.now()
-        return [self.quote(offer, moment) for offer in self.offers[shop_id]]

@@ -48,13 +48,11 @@ class Conditions:
         self.app = app
         self.latency_ms = latency_ms
         self.faults = faults or Faults()
-        self.requests = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self.requests += 1
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
         fault = None if scope["path"] == "/robots.txt" else self.faults.draw()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 import pandas as pd
 
@@ -12,7 +11,7 @@ def alert_id(*parts: object) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def price_change_alerts(history: pd.DataFrame, threshold_pct: float, since: datetime | None,
+def price_change_alerts(history: pd.DataFrame, threshold_pct: float,
                         already_raised: set[str]) -> list[dict]:
     """One alert per price period that starts with a move of at least `threshold_pct`.
 
@@ -24,8 +23,6 @@ def price_change_alerts(history: pd.DataFrame, threshold_pct: float, since: date
     ordered = history.sort_values(["supplier_id", "supplier_sku", "valid_from"]).copy()
     ordered["old_price"] = ordered.groupby(["supplier_id", "supplier_sku"])["price_net"].shift()
     changes = ordered[ordered["old_price"].notna() & ordered["part_id"].notna()]
-    if since is not None:
-        changes = changes[changes["valid_from"] > pd.Timestamp(since)]
     alerts = []
     for row in changes.itertuples(index=False):
         old, new = float(row.old_price), float(row.price_net)

@@ -13,7 +13,6 @@ from supplier_pipeline.lib.scraping import normalise
 
 FUZZY_ACCEPT = 0.86  # below this a fuzzy match is only a candidate for review
 FUZZY_MARGIN = 0.05  # and the best part must beat the next one by this much
-ATTRIBUTES = ["brand", "device_model", "part_type", "quality", "colour"]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def price_alerts(context: dg.AssetExecutionContext, config: PriceAlertConfig,
     raised = set()
     if store.table_exists("analytics.price_alerts"):
         raised = set(store.read("select alert_id from analytics.price_alerts")["alert_id"])
-    alerts = price_change_alerts(history, config.threshold_pct, None, raised)
+    alerts = price_change_alerts(history, config.threshold_pct, raised)
     now = datetime.now(UTC)
     delivered = 0
     for alert in alerts:
