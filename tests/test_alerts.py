@@ -22,7 +22,7 @@ def test_only_moves_beyond_the_threshold_on_matched_parts_alert():
     alerts = price_change_alerts(history(), threshold_pct=5.0, already_raised=set())
     assert [(a["supplier_sku"], a["kind"], a["change_pct"]) for a in alerts] == [
         ("a", "price_up", 12.0)]  # -1.8 % is below the threshold; sku b is not matched
-    assert "p1: up 12.0 % at s (100.00 -> 112.00 EUR net)" == alerts[0]["message"]
+    assert alerts[0]["message"] == "p1: up 12.0 % at s (100.00 -> 112.00 EUR net)"
 
 
 def test_a_change_is_alerted_once():

@@ -97,3 +97,23 @@ def test_layers_structured_data_first_then_selectors_then_heuristics():
     assert (values["stock"], sources["stock"]) == ("InStock", "json-ld")
     assert (values["colour"], sources["colour"]) == ("Nero", "selector h1::text")
     assert (values["ean"], sources["ean"]) == ("8034567890123", "json-ld")
+
+
+def test_heuristics_only_fill_in_when_a_core_field_is_missing():
+    from supplier_pipeline.lib.extraction.layers import layered_fields
+    from supplier_pipeline.lib.suppliers.config import FieldRule
+
+    html = (PAGES / "plain_de_lager.html").read_text()
+    configured = {"title": FieldRule(css=["h1::text"]),
+                  "price": FieldRule(css=[".artikel-preis::text"]),
+                  "stock": FieldRule(css=[".lieferstatus::text"]),
+                  "sku": FieldRule(css=["td::text"], regex=r"Artikelnummer: (\S+)"),
+                  "ean": FieldRule(css=[".ean::text"])}  # this page shows none
+    values, sources = layered_fields(html, configured, "de")
+    assert values["sku"] == "4711-PX7" and "ean" not in values
+    assert not any(source == "heuristic" for source in sources.values()), sources
+    # Without a stock rule the page is not covered: the heuristics read it, and only fill in.
+    del configured["stock"]
+    values, sources = layered_fields(html, configured, "de")
+    assert (values["stock"], sources["stock"]) == ("InStock", "heuristic")
+    assert sources["price"] == "selector .artikel-preis::text"

@@ -2,6 +2,7 @@
 product and field must match the shop's ground truth, and every failure must be recorded
 with its outcome."""
 
+import asyncio
 import contextlib
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from supplier_pipeline.demo.market import Market
 from supplier_pipeline.demo.server import Faults
 from supplier_pipeline.demo.world import DemoCredentials, demo_shops
 from supplier_pipeline.lib.scraping import normalise
+from supplier_pipeline.lib.scraping.fetch import Fetcher
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.scraping.scrape import scrape
 from supplier_pipeline.lib.scraping.session import CookieStore
@@ -117,9 +119,7 @@ def test_layout_change_is_a_parse_error_not_an_empty_shop(shop_env):
 
 
 def test_unknown_product_page_is_not_found(shop_env):
-    import asyncio
-
-    from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+    from supplier_pipeline.lib.scraping.fetch import FetchFailed
 
     config = load_suppliers()["fixparts_js"]
 
@@ -161,6 +161,35 @@ def test_fault_outcomes_are_logged_with_attempts():
     assert retried, "a failed request must be retried and then succeed"
     rate_limited = [f for f in result.fetches if f.outcome is Outcome.RATE_LIMITED]
     assert all(f.status == 429 for f in rate_limited)
+
+
+def test_fetch_log_times_the_request_not_its_wait_for_a_slot(monkeypatch):
+    """With one slot and 100 ms per answer, the fifth request waits 400 ms for its turn;
+    the log's elapsed time is still about 100 ms. robots.txt is read once for all five."""
+    with demo_shops(latency_ms=100) as shops:
+        env = shops.environment()
+        config = load_suppliers(environ=env)["teile_feed"]
+        politeness = config.politeness.model_copy(update={"concurrency": 1,
+                                                          "rate_limit_per_second": 50})
+
+        async def fetch_five():
+            async with Fetcher(config.id, politeness) as fetcher:
+                await asyncio.gather(*(fetcher.get(config.url(f"/robots.txt?{n}"))
+                                       for n in range(5)))
+                return fetcher.log
+
+        reads = []
+        read_robots = Fetcher._read_robots
+
+        async def counted(self, origin):
+            reads.append(origin)
+            return await read_robots(self, origin)
+
+        monkeypatch.setattr(Fetcher, "_read_robots", counted)
+        log = asyncio.run(fetch_five())
+    assert len(reads) == 1
+    assert len(log) == 5 and all(f.outcome is Outcome.OK for f in log)
+    assert all(90 <= f.elapsed_ms < 300 for f in log), [f.elapsed_ms for f in log]
 
 
 def test_timeouts_are_recorded_and_end_the_run():

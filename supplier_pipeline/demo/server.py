@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Conditions:
             await self.app(scope, receive, send)
             return
         if self.latency_ms:
-            await asyncio.sleep(self.latency_ms / 1000)
+            send = self._answer_after(self.latency_ms / 1000, send)
         fault = None if scope["path"] == "/robots.txt" else self.faults.draw()
         if fault == "server_error":
             await PlainTextResponse("Internal Server Error", 500)(scope, receive, send)
@@ -69,6 +69,20 @@ class Conditions:
         if fault == "slow":
             await asyncio.sleep(self.faults.slow_seconds)
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _answer_after(seconds: float, send: Send) -> Send:
+        """The response leaves `seconds` after the request arrived, the shop's own work
+        included, as over a network with that round trip (a busy shop can still be slower)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + seconds
+
+        async def delayed(message: Message) -> None:
+            if message["type"] == "http.response.start" and (wait := due - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            await send(message)
+
+        return delayed
 
 
 class BackgroundServer:

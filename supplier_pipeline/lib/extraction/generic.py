@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain, islice
 
 import extruct
+from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
@@ -26,6 +28,7 @@ IN_WORDS = ["disponibile", "in stock", "available", "auf lager", "lieferbar", "s
             "en stock", "disponible", "add to cart", "aggiungi al carrello", "in den warenkorb"]
 NOT_MAIN = ("related", "upsell", "up-sell", "cross-sell", "crosssell", "recommend", "similar",
             "accessor", "carousel", "also-bought", "recently")
+SIDE_TAGS = ("aside", "footer", "nav")
 PRICE_WORDS = ("price", "prezzo", "preis", "prix", "precio")
 OLD_PRICE = ("old", "regular", "was", "compare", "list", "strike", "before", "barr", "crossed",
              "vecchio", "alt", "ancien", "anterior")
@@ -124,20 +127,39 @@ def _opengraph(items: list) -> dict[str, Found]:
     return out
 
 
-def _in_side_block(node: Selector) -> bool:
-    for ancestor in node.xpath("ancestor-or-self::*"):
-        marks = " ".join(ancestor.xpath("@class|@id").getall()).lower()
-        if ancestor.root.tag in ("aside", "footer", "nav") or any(m in marks for m in NOT_MAIN):
+def _marks(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}".lower()
+
+
+def _is_side_element(element: HtmlElement) -> bool:
+    return element.tag in SIDE_TAGS or any(m in _marks(element) for m in NOT_MAIN)
+
+
+def _in_side_block(element: HtmlElement) -> bool:
+    """In a related-products, navigation or footer block, not the main product."""
+    return any(_is_side_element(e) for e in chain([element], element.iterancestors()))
+
+
+def _is_old_price(element: HtmlElement) -> bool:
+    for e in chain([element], islice(element.iterancestors(), 2)):
+        if e.tag in ("del", "s", "strike") or any(m in _marks(e) for m in OLD_PRICE):
             return True
     return False
 
 
-def _is_old_price(node: Selector) -> bool:
-    for ancestor in node.xpath("ancestor-or-self::*")[-3:]:
-        marks = " ".join(ancestor.xpath("@class|@id").getall()).lower()
-        if ancestor.root.tag in ("del", "s", "strike") or any(m in marks for m in OLD_PRICE):
-            return True
-    return False
+def _main_text(body: HtmlElement) -> str:
+    """The visible text outside side blocks, each element's own text before its children's
+    (side blocks are skipped whole: everything inside one is on the side too)."""
+    parts: list[str] = []
+    stack = [body]
+    while stack:
+        element = stack.pop()
+        if element.tag in ("script", "style") or _is_side_element(element):
+            continue
+        own = [element.text or ""] + [child.tail or "" for child in element]
+        parts.append(" ".join(own))
+        stack.extend(c for c in reversed(element) if isinstance(c.tag, str))
+    return " ".join(parts)
 
 
 def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
@@ -148,9 +170,8 @@ def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
     words = " or ".join(f"contains(translate(@class,'{w.upper()}','{w}'),'{w}') or "
                         f"contains(translate(@id,'{w.upper()}','{w}'),'{w}')"
                         for w in PRICE_WORDS)
-    candidates = page.xpath(f"//body//*[@itemprop='price' or {words}]")
-    for node in candidates:
-        if _in_side_block(node) or _is_old_price(node):
+    for node in page.xpath(f"//body//*[@itemprop='price' or {words}]"):
+        if _in_side_block(node.root) or _is_old_price(node.root):
             continue
         # The selling price: struck-through list prices inside the element do not count.
         text = node.attrib.get("content") or " ".join(node.xpath(
@@ -161,40 +182,70 @@ def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
             if parsed.currency:
                 out["currency"] = Found(parsed.currency, "heuristic")
             break
-    main_text = " ".join(
-        t for node in page.xpath("//body//*[not(self::script or self::style)]/text()/..")
-        if not _in_side_block(node) for t in node.xpath("text()").getall()).lower()
+    body = page.root.find("body") if page.root.tag == "html" else page.root
+    main_text = _main_text(body).lower() if body is not None else ""
     if any(word in main_text for word in OUT_WORDS) or page.css(
             "button[disabled][name*=add], button.add-to-cart[disabled], "
             ".product-unavailable, .out-of-stock"):
         out["availability"] = Found("OutOfStock", "heuristic")
     elif any(word in main_text for word in IN_WORDS):
         out["availability"] = Found("InStock", "heuristic")
+    body_text = None
     for label, code in CODE_LABEL.findall(" ".join(main_text.split())):
         field = ("gtin" if label.lower() in ("ean", "gtin") else
                  "mpn" if label.lower() in ("mpn", "part no.", "part number", "part no") else "sku")
         if field not in out:
-            original = re.search(re.escape(code), " ".join(page.css("body ::text").getall()),
-                                 re.IGNORECASE)
+            # main_text is lower case: take the code as the page writes it.
+            body_text = body_text or " ".join(page.css("body ::text").getall())
+            original = re.search(re.escape(code), body_text, re.IGNORECASE)
             out[field] = Found(original.group(0) if original else code, "heuristic")
     return out
 
 
-def extract_product(html: str, locale: str = "en", url: str | None = None) -> dict[str, Found]:
-    """Every field with the first layer that found it."""
+# A cheap look at the markup first: extruct's RDFa reader alone costs milliseconds a page.
+SYNTAX_MARKERS = {
+    "json-ld": re.compile(r"application/ld\+json", re.IGNORECASE),
+    "microdata": re.compile(r"\bitemscope\b", re.IGNORECASE),
+    "rdfa": re.compile(r"\btypeof\s*=", re.IGNORECASE),
+    "opengraph": re.compile(r"""property\s*=\s*["']?(?:og|product):""", re.IGNORECASE),
+}
+
+
+def structured_fields(html: str, page: Selector, url: str | None = None) -> dict[str, Found]:
+    """Fields from JSON-LD, microdata, RDFa and OpenGraph, in that order of trust."""
+    syntaxes = [name for name, marker in SYNTAX_MARKERS.items() if marker.search(html)]
+    if not syntaxes:
+        return {}
     try:
-        data = extruct.extract(html, base_url=url, uniform=True, errors="ignore",
-                               syntaxes=["json-ld", "microdata", "rdfa", "opengraph"])
+        # RDFa needs extruct's own DOM; the others read the tree we already have.
+        document = html if "rdfa" in syntaxes else page.root
+        data = extruct.extract(document, base_url=url, uniform=True, errors="ignore",
+                               syntaxes=syntaxes)
     except Exception:  # a broken page still gets the heuristics
-        data = {}
-    result: dict[str, Found] = {}
+        return {}
     layers = [_from_product(p, syntax) for syntax in ("json-ld", "microdata", "rdfa")
               for p in _products(data.get(syntax, []))]
     layers.append(_opengraph(data.get("opengraph", [])))
-    layers.append(_heuristics(Selector(text=html), locale))
+    result: dict[str, Found] = {}
     for layer in layers:
         for field, found in layer.items():
             result.setdefault(field, found)
+    return result
+
+
+def heuristic_fields(page: Selector, locale: str,
+                     known: dict[str, Found] | None = None) -> dict[str, Found]:
+    """Heuristic values for the fields `known` lacks (all of them when nothing is known)."""
+    known = dict(known or {})
+    if all(f in known for f in FIELDS):
+        return known
+    for field, found in _heuristics(page, locale).items():
+        known.setdefault(field, found)
+    return known
+
+
+def normalised(result: dict[str, Found], locale: str) -> dict[str, Found]:
+    """The price as a plain decimal string (and its currency, when the text named one)."""
     price = result.get("price")
     if price and price.value:
         parsed = parse_price(price.value, "en" if re.fullmatch(r"\d+(\.\d+)?", price.value)
@@ -203,3 +254,9 @@ def extract_product(html: str, locale: str = "en", url: str | None = None) -> di
         if parsed.currency and "currency" not in result:
             result["currency"] = Found(parsed.currency, price.layer)
     return {f: result.get(f, Found(None, None)) for f in FIELDS}
+
+
+def extract_product(html: str, locale: str = "en", url: str | None = None) -> dict[str, Found]:
+    """Every field with the first layer that found it."""
+    page = Selector(text=html)
+    return normalised(heuristic_fields(page, locale, structured_fields(html, page, url)), locale)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from supplier_pipeline.lib.suppliers.config import FieldRule
 
@@ -20,9 +23,21 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=1024)
+def _compiled(css: str) -> etree.XPath:
+    """A selector (with parsel's ::text and ::attr()) compiled once: every listing row and
+    product page runs the same few, and parsel would build a Selector for every match."""
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+
+
+def _texts(node: Selector, css: str) -> list[str]:
+    found = _compiled(css)(node.root)
+    return [item if isinstance(item, str) else Selector(root=item).get() for item in found]
+
+
 def extract_field(node: Selector, rule: FieldRule) -> Extracted:
     for css in rule.css:
-        texts = [clean(t) for t in node.css(css).getall()]
+        texts = [clean(t) for t in _texts(node, css)]
         value = clean(" ".join(t for t in texts if t))
         if not value:
             continue

@@ -91,7 +91,7 @@ class Fetcher:
         self.backoff_base = backoff_base
         self.limiter = RateLimiter(politeness.rate_limit_per_second)
         self.slots = asyncio.Semaphore(politeness.concurrency)
-        self.robots: dict[str, RobotFileParser | None] = {}
+        self.robots: dict[str, asyncio.Future[RobotFileParser | None]] = {}
         self.user_agent = USER_AGENT.format(contact=contact or "not configured")
         # One jar for every client: a login on any connection is a login for all of them.
         jar = CookieJar()
@@ -136,18 +136,22 @@ class Fetcher:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self.robots:
-            parser: RobotFileParser | None = RobotFileParser()
-            try:
-                response = await self.clients[0].get(origin + "/robots.txt")
-                if response.status_code >= 400:
-                    parser = None  # no robots.txt: everything is allowed
-                else:
-                    parser.parse(response.text.splitlines())
-            except httpx.HTTPError:
-                parser = None
-            self.robots[origin] = parser
-        parser = self.robots[origin]
+            # One read per origin, shared by every request that arrives while it is running.
+            self.robots[origin] = asyncio.ensure_future(self._read_robots(origin))
+        parser = await self.robots[origin]
         return parser is None or parser.can_fetch(self.user_agent, url)
+
+    async def _read_robots(self, origin: str) -> RobotFileParser | None:
+        """The origin's robots.txt; None (everything allowed) when it has none."""
+        try:
+            response = await self.clients[0].get(origin + "/robots.txt")
+        except httpx.HTTPError:
+            return None
+        if response.status_code >= 400:
+            return None
+        parser = RobotFileParser()
+        parser.parse(response.text.splitlines())
+        return parser
 
     async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         """One logical request with retries; raises FetchFailed when it finally fails."""
@@ -156,10 +160,12 @@ class Fetcher:
             raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
         attempts = self.politeness.max_retries + 1
         for attempt in range(1, attempts + 1):
-            await self.limiter.wait()
-            started = time.monotonic()
             wait = None
             async with self.slots:
+                # Spaced when they really start: a start reserved before waiting for a slot
+                # could bunch up with others when slots free together.
+                await self.limiter.wait()
+                started = time.monotonic()  # the request's own time, not its wait for a slot
                 try:
                     response = await next(self._rotation).request(method, url, **kwargs)
                 except httpx.TimeoutException as exc:
@@ -168,6 +174,9 @@ class Fetcher:
                     outcome, detail, response = Outcome.HTTP_ERROR, str(exc)[:200], None
                 else:
                     outcome, detail = outcome_of(response.status_code), None
+            # Let the request that was waiting for this slot go out before the caller
+            # spends CPU on this response.
+            await asyncio.sleep(0)
             status = response.status_code if response is not None else None
             size = len(response.content) if response is not None else 0
             self.record(url, outcome, status, started, size, attempt, detail)

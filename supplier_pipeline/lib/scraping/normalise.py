@@ -143,26 +143,33 @@ COLOUR_WORDS = {
 }
 
 
-def _lookup(text: str | None, table: dict[str, list[str]]) -> str | None:
+def _patterns(table: dict[str, list[str]]) -> list[tuple[str, re.Pattern]]:
+    """One whole-word pattern per canonical value, in the table's order of precedence."""
+    return [(canonical, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"))
+            for canonical, words in table.items()]
+
+
+PART_TYPES, QUALITIES, COLOURS = (_patterns(t) for t in (PART_TYPE_WORDS, QUALITY_WORDS,
+                                                          COLOUR_WORDS))
+
+
+def _lookup(text: str | None, patterns: list[tuple[str, re.Pattern]]) -> str | None:
     if not text:
         return None
     plain = _plain(text)
-    for canonical, words in table.items():
-        if any(re.search(rf"\b{re.escape(w)}\b", plain) for w in words):
-            return canonical
-    return None
+    return next((canonical for canonical, pattern in patterns if pattern.search(plain)), None)
 
 
 def part_type(text: str | None) -> str | None:
-    return _lookup(text, PART_TYPE_WORDS)
+    return _lookup(text, PART_TYPES)
 
 
 def quality(text: str | None) -> str | None:
-    return _lookup(text, QUALITY_WORDS)
+    return _lookup(text, QUALITIES)
 
 
 def colour(text: str | None) -> str | None:
-    return _lookup(text, COLOUR_WORDS)
+    return _lookup(text, COLOURS)
 
 
 def device_model(brand: str | None, model: str | None) -> str | None:
