@@ -84,19 +84,29 @@ def postgres_dsn():
 
 
 @pytest.fixture
-def run_dbt():
-    """Run dbt against a Warehouse (the same variables Dagster sets); fails with dbt's output."""
+def run_dbt(monkeypatch):
+    """Run dbt against a Warehouse (the same variables Dagster sets); fails with dbt's output.
+    dbt runs in this process (dbtRunner): a subprocess would pay dbt's start-up every time."""
+    from dbt.cli.main import dbtRunner
 
-    def run(store, *args: str) -> str:
+    def run(store, *args: str):
         from supplier_pipeline.lib.tables import TABLES
 
         with store.connect() as connection:
             store.ensure_tables(connection, list(TABLES))
-        env = {**os.environ, **store.dbt_environment()}
-        dbt = Path(sys.executable).parent / "dbt"
-        done = subprocess.run([str(dbt), *args], cwd=ROOT / "dbt_project", env=env,
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        return done.stdout
+        for name, value in store.dbt_environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(ROOT / "dbt_project")
+        try:
+            result = dbtRunner().invoke(list(args))
+        finally:
+            # dbt-duckdb keeps its database open in the process; let other processes in.
+            from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager.close_all_connections()
+        assert result.success, f"dbt {' '.join(args)} failed: {result.exception or result.result}"
+        return result.result
 
     return run

@@ -1,21 +1,202 @@
-{# Collapse an offer's observations into periods of equal values: a new period starts
-   whenever one of `value_columns` differs from the previous observation. The last period
-   ends when the offer goes missing (int_offer_presence.gone_at), otherwise it is current. #}
+{# Change periods of supplier offers, built incrementally.
+
+   `observations` is a CTE of accepted observations with supplier_id, supplier_sku,
+   observed_at and `value_columns`; a new period starts whenever one of the values differs
+   from the previous observation of the offer. The last period ends when the offer goes
+   missing (int_offer_presence.gone_at), otherwise it is current.
+
+   A full build reads every observation. An incremental build decides per supplier, from the
+   scrape rows loaded since its last build (any gate status, so a re-run that quarantined a
+   partition counts too):
+   - append: every new scrape window starts after the last observation already folded in.
+     Only the last period of each of the supplier's offers is re-read, as one observation
+     that carries its count, followed by the new observations; the result replaces those
+     periods by (supplier_id, supplier_sku, valid_from).
+   - rebuild: a window arrived out of order or was re-run. The pre-hook
+     `forget_rebuilt_suppliers` deletes the supplier's periods and all its observations are
+     read again, exactly as in a full build.
+   Suppliers with nothing new are left alone; `refresh_part_ids` keeps their matches current.
+#}
+
+{% macro history_modes(history) %}
+    {#- Per supplier with scrape rows loaded since `history` was built: append or rebuild. -#}
+    select
+        arrivals.supplier_id,
+        case
+            when processed.observed_until is not null
+                and arrivals.earliest_window > processed.observed_until then 'append'
+            else 'rebuild'
+        end as build_mode,
+        processed.observed_until,
+        arrivals.loaded_through
+    from (
+        select
+            scrape_rows.supplier_id,
+            min(scrape_rows.window_start) as earliest_window,
+            max(scrape_rows.loaded_at) as loaded_through
+        from {{ ref('stg_scrape__offers') }} as scrape_rows
+        left join (
+            select supplier_id, max(loaded_through) as loaded_through
+            from {{ history }}
+            group by supplier_id
+        ) as built
+            on scrape_rows.supplier_id = built.supplier_id
+        where built.loaded_through is null or scrape_rows.loaded_at > built.loaded_through
+        group by scrape_rows.supplier_id
+    ) as arrivals
+    left join (
+        select supplier_id, max(last_observed_at) as observed_until
+        from {{ history }}
+        group by supplier_id
+    ) as processed
+        on arrivals.supplier_id = processed.supplier_id
+{%- endmacro %}
+
+
+{% macro forget_rebuilt_suppliers() %}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where supplier_id in (
+        select supplier_id from ({{ history_modes(this) }}) as modes
+        where build_mode = 'rebuild'
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro refresh_part_ids() %}
+    {#- Matches change without new scrapes (a manual override, a new catalogue): rows the
+        incremental build did not touch take the current match. Every offer has a row in
+        int_offers_matched_to_parts, with a null part_id while unmatched. -#}
+    update {{ this }} as history
+    set part_id = matches.part_id
+    from {{ ref('int_offers_matched_to_parts') }} as matches
+    where history.supplier_id = matches.supplier_id
+        and history.supplier_sku = matches.supplier_sku
+        and history.part_id is distinct from matches.part_id
+{% endmacro %}
+
+
 {% macro change_periods(observations, value_columns) %}
 
 with
 
+{% if is_incremental() %}
+
+modes as (
+
+    {{ history_modes(this) }}
+
+),
+
+timeline as (
+
+    -- rebuilt suppliers: every accepted observation
+    select
+        observations.supplier_id,
+        observations.supplier_sku,
+        observations.observed_at,
+        {%- for column in value_columns %}
+        observations.{{ column }},
+        {%- endfor %}
+        1 as weight,
+        observations.observed_at as seen_until,
+        modes.loaded_through
+    from {{ observations }} as observations
+    inner join modes
+        on observations.supplier_id = modes.supplier_id
+        and modes.build_mode = 'rebuild'
+
+    union all
+
+    -- appended suppliers: the last period of every offer, carried as one observation
+    select
+        last_periods.supplier_id,
+        last_periods.supplier_sku,
+        last_periods.valid_from,
+        {%- for column in value_columns %}
+        last_periods.{{ column }},
+        {%- endfor %}
+        last_periods.observations,
+        last_periods.last_observed_at,
+        modes.loaded_through
+    from (
+        select
+            history.*,
+            row_number() over (
+                partition by supplier_id, supplier_sku order by valid_from desc
+            ) as recency
+        from {{ this }} as history
+        where supplier_id in (select supplier_id from modes where build_mode = 'append')
+    ) as last_periods
+    inner join modes
+        on last_periods.supplier_id = modes.supplier_id
+    where last_periods.recency = 1
+
+    union all
+
+    -- appended suppliers: then what was observed since
+    select
+        observations.supplier_id,
+        observations.supplier_sku,
+        observations.observed_at,
+        {%- for column in value_columns %}
+        observations.{{ column }},
+        {%- endfor %}
+        1,
+        observations.observed_at,
+        modes.loaded_through
+    from {{ observations }} as observations
+    inner join modes
+        on observations.supplier_id = modes.supplier_id
+        and modes.build_mode = 'append'
+        and observations.observed_at > modes.observed_until
+
+),
+
+{% else %}
+
+supplier_loads as (
+
+    select supplier_id, max(loaded_at) as loaded_through
+    from {{ ref('stg_scrape__offers') }}
+    group by supplier_id
+
+),
+
+timeline as (
+
+    select
+        observations.supplier_id,
+        observations.supplier_sku,
+        observations.observed_at,
+        {%- for column in value_columns %}
+        observations.{{ column }},
+        {%- endfor %}
+        1 as weight,
+        observations.observed_at as seen_until,
+        supplier_loads.loaded_through
+    from {{ observations }} as observations
+    inner join supplier_loads
+        on observations.supplier_id = supplier_loads.supplier_id
+
+),
+
+{% endif %}
+
 flagged_changes as (
 
     select
-        observations.*,
+        timeline.*,
         case
             {%- for column in value_columns %}
             when lag({{ column }}) over offer_timeline is distinct from {{ column }} then 1
             {%- endfor %}
             else 0
         end as starts_period
-    from {{ observations }} as observations
+    from timeline
     window offer_timeline as (partition by supplier_id, supplier_sku order by observed_at)
 
 ),
@@ -43,8 +224,9 @@ periods as (
         min({{ column }}) as {{ column }},
         {%- endfor %}
         min(observed_at) as valid_from,
-        max(observed_at) as last_observed_at,
-        count(*) as observations
+        max(seen_until) as last_observed_at,
+        sum(weight) as observations,
+        max(loaded_through) as loaded_through
     from numbered_periods
     group by supplier_id, supplier_sku, period_number
 
@@ -73,8 +255,9 @@ final as (
         bounded_periods.valid_from,
         coalesce(bounded_periods.next_valid_from, presence.gone_at) as valid_to,
         bounded_periods.next_valid_from is null and presence.gone_at is null as is_current,
-        bounded_periods.observations,
-        bounded_periods.last_observed_at
+        cast(bounded_periods.observations as integer) as observations,
+        bounded_periods.last_observed_at,
+        bounded_periods.loaded_through
     from bounded_periods
     left join {{ ref('int_offers_matched_to_parts') }} as matches
         on bounded_periods.supplier_id = matches.supplier_id

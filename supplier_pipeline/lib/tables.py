@@ -17,6 +17,7 @@ OBSERVATION_COLUMNS = [
     ("brand", "varchar"), ("device_model", "varchar"), ("part_type", "varchar"),
     ("quality", "varchar"), ("colour", "varchar"), ("ean", "varchar"), ("mpn", "varchar"),
     ("pack_size", "integer"), ("problems", "varchar"), ("field_sources", "varchar"),
+    ("loaded_at", "timestamptz"),  # when the partition landed: incremental marts start there
 ]
 
 TABLES: dict[str, list[tuple[str, str]]] = {

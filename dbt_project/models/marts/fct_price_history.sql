@@ -1,5 +1,17 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["supplier_id", "supplier_sku", "valid_from"],
+        pre_hook="{{ forget_rebuilt_suppliers() }}",
+        post_hook="{{ refresh_part_ids() }}",
+    )
+}}
+-- depends_on: {{ ref('stg_scrape__offers') }}
+
 {# Price periods per supplier offer: consecutive accepted observations with the same price
-   collapse into one period; a new period starts when the price or currency changes. #}
+   collapse into one period; a new period starts when the price or currency changes. Built
+   incrementally: see the change_periods macro. #}
 with
 
 priced_observations as (

@@ -36,8 +36,9 @@ def last_good_run(warehouse: Warehouse, supplier_id: str, mode: str,
 def store_scrape(warehouse: Warehouse, result: ScrapeResult, window_start: datetime,
                  run_id: str, status: str, reason: str | None) -> None:
     key = {"supplier_id": result.supplier_id, "window_start": window_start}
+    loaded_at = datetime.now(UTC)
     observations = [{**o.as_row(), "window_start": window_start, "run_id": run_id,
-                     "gate_status": status}
+                     "gate_status": status, "loaded_at": loaded_at}
                     for o in result.observations]
     fetches = [{**{c: getattr(f, c) for c in FETCH_COLUMNS}, "outcome": f.outcome.value,
                 "window_start": window_start, "mode": result.mode, "run_id": run_id}
