@@ -15,7 +15,13 @@ import pandas as pd
 
 from supplier_pipeline.lib.forecasting import forecast
 from supplier_pipeline.lib.forecasting import methods as m
-from supplier_pipeline.lib.forecasting.auto import backtest_choice, predict, weighted_quantile
+from supplier_pipeline.lib.forecasting.auto import (
+    backtest_choice,
+    pinball,
+    predict,
+    weighted_quantile,
+)
+from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "demand" / "carparts.csv"
 HOLDOUT = 6
@@ -82,6 +88,15 @@ def main() -> None:
     for cls, pick in choice.by_class.items():
         print(f"  {cls:13s} {pick.method:22s} level x{pick.factor:.2f}  "
               f"quantile blend {pick.quantile_weight:.1f} empirical")
+    print("\n6-month total (a lead time of 6 periods) at the automatic choice's level:")
+    totals = test.sum(axis=1)
+    for name, spread in (("Poisson", np.ones(len(y))),
+                         ("negative binomial", dispersion(train, 24))):
+        bounds = lead_time_quantiles(level, HOLDOUT, spread, [0.5, 0.9, 0.95])
+        cover = (totals[:, None] <= bounds).mean(axis=0)
+        loss = pinball(totals, bounds[:, 1], 0.9).mean()
+        print(f"  {name:18s} coverage q50 {cover[0]:.3f}  q90 {cover[1]:.3f}  "
+              f"q95 {cover[2]:.3f}   pinball at 0.9 {loss:.3f} units")
     history = synthetic_daily(10_000, 730)
     started = time.perf_counter()
     result = forecast(history, horizon=56, freq="D")

@@ -27,6 +27,27 @@ def test_lead_time_quantile_grows_with_lead_time():
     assert lead_time_demand_quantile(0.0, 5, 0.99) == 0
 
 
+def test_lead_time_quantiles_widen_with_overdispersed_demand():
+    import numpy as np
+
+    from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
+
+    steady = np.array([[1, 1, 0, 1, 1, 1, 0, 1] * 4], dtype=float)
+    lumpy = np.array([[0, 0, 0, 6, 0, 0, 0, 0] * 4], dtype=float)
+    assert dispersion(steady, 32)[0] == 1.0  # under-dispersed counts as Poisson
+    assert dispersion(lumpy, 32)[0] > 4
+    # Same mean (0.75/period), 10 periods: the lumpy part needs a higher reorder point.
+    calm, spread = (lead_time_quantiles(np.array([0.75]), 10, dispersion(y, 32), [0.5, 0.95])[0]
+                    for y in (steady, lumpy))
+    assert spread[1] > calm[1] and spread[0] <= calm[0]
+    phi = float(dispersion(lumpy, 32)[0])
+    assert lead_time_demand_quantile(0.75, 10, 0.95, phi) == spread[1]
+    # Its 95 % quantile covers 95 % of simulated totals with that mean and variance.
+    rng = np.random.default_rng(3)
+    totals = rng.negative_binomial(7.5 / (phi - 1), 1 / phi, size=20_000)
+    assert 0.94 <= (totals <= spread[1]).mean() <= 0.97
+
+
 def test_min_max_orders_up_to_in_whole_packs():
     offer = Offer("s", "SKU1", 10.0, lead_time_days=4, pack_size=5)
     low = PartPosition("p", mean_daily_demand=1.0, on_hand=1, on_order=0, reserved=2)
@@ -37,6 +58,10 @@ def test_min_max_orders_up_to_in_whole_packs():
     assert "reserved 2" in line.reason and "packs of 5" in line.reason
     plenty = PartPosition("p", mean_daily_demand=1.0, on_hand=40, on_order=0, reserved=0)
     assert propose(plenty, offer) is None
+    lumpy = PartPosition("p", mean_daily_demand=1.0, on_hand=1, on_order=0, reserved=2,
+                         demand_dispersion=4.0)
+    wide = propose(lumpy, offer, service_level=0.95, review_days=7)
+    assert wide.reorder_point > line.reorder_point and "variance 4.0x" in wide.reason
 
 
 def test_po_files_are_complete_and_identified_by_content(tmp_path):

@@ -17,7 +17,7 @@ class ProposalConfig(dg.Config):
 
 POSITION_SQL = """
 with demand as (
-    select part_id, avg(mean) as mean_daily_demand
+    select part_id, avg(mean) as mean_daily_demand, max(dispersion) as demand_dispersion
     from analytics.part_forecast
     where forecast_date = (select max(forecast_date) from analytics.part_forecast)
     group by part_id
@@ -31,6 +31,7 @@ with demand as (
 )
 select parts.part_id,
        coalesce(demand.mean_daily_demand, 0) as mean_daily_demand,
+       coalesce(demand.demand_dispersion, 1) as demand_dispersion,
        coalesce(stock.on_hand, 0) as on_hand,
        coalesce(on_order.on_order, 0) as on_order,
        coalesce(reserved.reserved, 0) as reserved

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
 
 from supplier_pipeline.lib.forecasting.auto import Choice, backtest_choice, predict
+from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
 
 DEFAULT_QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
 SEASON = {"D": 56, "W": 13, "MS": 12, "M": 12, "ME": 12}
@@ -43,11 +43,13 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
              with_details: bool = False) -> pd.DataFrame:
     """Long history (`unique_id, ds, y`) -> one row per `unique_id, ds` of the horizon with
     `mean` and one column per quantile (`q50`, `q90`, ...). With `with_details`, also the
-    chosen `method` and the demand `class` of each series."""
+    chosen `method`, the demand `class` and the `dispersion` (variance-to-mean ratio) that
+    lead-time quantiles use."""
     levels = sorted(quantiles)
     columns = ["unique_id", "ds", "mean", *map(quantile_column, levels)]
     if history.empty:
-        return pd.DataFrame(columns=columns + (["method", "class"] if with_details else []))
+        return pd.DataFrame(columns=columns + (["method", "class", "dispersion"]
+                                               if with_details else []))
     y, ids, calendar = to_matrix(history, freq)
     choice = fit(y, horizon, freq)
     level, q, names, classes = predict(y, choice, levels)
@@ -60,9 +62,13 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
     if with_details:
         out["method"] = np.repeat(names, horizon)
         out["class"] = np.repeat(classes, horizon)
+        out["dispersion"] = np.repeat(dispersion(y, 2 * choice.season), horizon)
     return out
 
 
-def lead_time_demand_quantile(mean_per_period: float, periods: float, q: float) -> int:
-    """The q-quantile of total demand over `periods` (sum of independent Poisson periods)."""
-    return int(poisson.ppf(q, max(mean_per_period, 0.0) * max(periods, 0.0)))
+def lead_time_demand_quantile(mean_per_period: float, periods: float, q: float,
+                              dispersion: float = 1.0) -> int:
+    """The q-quantile of total demand over `periods`: Poisson when `dispersion` (the
+    series' variance-to-mean ratio) is 1, negative binomial when it is above."""
+    return int(lead_time_quantiles(np.array([mean_per_period]), periods,
+                                   np.array([dispersion]), [q])[0, 0])
