@@ -11,6 +11,7 @@ import pytest
 from supplier_pipeline.demo.catalog import money
 from supplier_pipeline.demo.market import Market
 from supplier_pipeline.demo.server import Faults
+from supplier_pipeline.demo.shops.ricambi_italia import quantity_breaks
 from supplier_pipeline.demo.world import DemoCredentials, demo_shops
 from supplier_pipeline.lib.scraping import normalise
 from supplier_pipeline.lib.scraping.fetch import Fetcher
@@ -69,6 +70,10 @@ def test_catalog_sync_reads_part_attributes(shop_env, supplier_id):
         assert (obs.part_type, obs.quality, obs.colour) == (part.part_type, part.quality,
                                                            part.colour), obs
         assert obs.ean in (None, part.ean)
+        if supplier_id == "ricambi_italia":  # quantity breaks, gross, on about half the parts
+            truth = quantity_breaks(shop_env.market.quote(offers[obs.supplier_sku]))
+            assert [(n, gross) for n, _, gross in obs.price_breaks] == truth, obs
+            assert all(net < gross for _, net, gross in obs.price_breaks), obs
 
 
 def test_wrong_password_is_login_failed_without_retry_storm(shop_env, monkeypatch):

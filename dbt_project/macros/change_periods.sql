@@ -83,17 +83,26 @@
 
 with
 
-{% if is_incremental() %}
-
 modes as (
 
+    {% if is_incremental() -%}
     {{ history_modes(this) }}
+    {%- else -%}
+    -- a full build rebuilds every supplier
+    select
+        supplier_id,
+        'rebuild' as build_mode,
+        cast(null as {{ dbt.type_timestamp() }}) as observed_until,
+        max(loaded_at) as loaded_through
+    from {{ ref('stg_scrape__offers') }}
+    group by supplier_id
+    {%- endif %}
 
 ),
 
 timeline as (
 
-    -- rebuilt suppliers: every accepted observation
+    -- every accepted observation of a rebuilt supplier, the new ones of an appended supplier
     select
         observations.supplier_id,
         observations.supplier_sku,
@@ -107,11 +116,12 @@ timeline as (
     from {{ observations }} as observations
     inner join modes
         on observations.supplier_id = modes.supplier_id
-        and modes.build_mode = 'rebuild'
+    where modes.build_mode = 'rebuild' or observations.observed_at > modes.observed_until
 
+    {% if is_incremental() %}
     union all
 
-    -- appended suppliers: the last period of every offer, carried as one observation
+    -- an appended supplier's offers start from their last period, carried as one observation
     select
         last_periods.supplier_id,
         last_periods.supplier_sku,
@@ -134,57 +144,9 @@ timeline as (
     inner join modes
         on last_periods.supplier_id = modes.supplier_id
     where last_periods.recency = 1
-
-    union all
-
-    -- appended suppliers: then what was observed since
-    select
-        observations.supplier_id,
-        observations.supplier_sku,
-        observations.observed_at,
-        {%- for column in value_columns %}
-        observations.{{ column }},
-        {%- endfor %}
-        1,
-        observations.observed_at,
-        modes.loaded_through
-    from {{ observations }} as observations
-    inner join modes
-        on observations.supplier_id = modes.supplier_id
-        and modes.build_mode = 'append'
-        and observations.observed_at > modes.observed_until
+    {% endif %}
 
 ),
-
-{% else %}
-
-supplier_loads as (
-
-    select supplier_id, max(loaded_at) as loaded_through
-    from {{ ref('stg_scrape__offers') }}
-    group by supplier_id
-
-),
-
-timeline as (
-
-    select
-        observations.supplier_id,
-        observations.supplier_sku,
-        observations.observed_at,
-        {%- for column in value_columns %}
-        observations.{{ column }},
-        {%- endfor %}
-        1 as weight,
-        observations.observed_at as seen_until,
-        supplier_loads.loaded_through
-    from {{ observations }} as observations
-    inner join supplier_loads
-        on observations.supplier_id = supplier_loads.supplier_id
-
-),
-
-{% endif %}
 
 flagged_changes as (
 

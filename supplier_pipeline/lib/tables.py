@@ -17,6 +17,7 @@ OBSERVATION_COLUMNS = [
     ("brand", "varchar"), ("device_model", "varchar"), ("part_type", "varchar"),
     ("quality", "varchar"), ("colour", "varchar"), ("ean", "varchar"), ("mpn", "varchar"),
     ("pack_size", "integer"), ("problems", "varchar"), ("field_sources", "varchar"),
+    ("price_breaks", "varchar"),  # JSON: [{"min_qty", "price_net", "price_gross"}, ...]
     ("loaded_at", "timestamptz"),  # when the partition landed: incremental marts start there
 ]
 
@@ -69,7 +70,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("part_id", "varchar"), ("ds", "date"), ("mean", "double precision"),
         ("q50", "double precision"), ("q80", "double precision"), ("q90", "double precision"),
         ("q95", "double precision"), ("q99", "double precision"), ("method", "varchar"),
-        ("demand_class", "varchar"),
+        ("demand_class", "varchar"), ("dispersion", "double precision"),
         ("forecast_date", "date"),
     ],
     "analytics.forecast_accuracy": [

@@ -13,9 +13,14 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from supplier_pipeline.lib.scraping.normalise import parse_price
+from supplier_pipeline.lib.scraping.normalise import (
+    parse_price,
+    parse_price_breaks,
+    price_breaks_text,
+)
 
-FIELDS = ("name", "price", "currency", "availability", "sku", "gtin", "mpn", "brand")
+FIELDS = ("name", "price", "currency", "availability", "sku", "gtin", "mpn", "brand",
+          "price_breaks")
 IN_STOCK_TYPES = ("instock", "limitedavailability", "onlineonly", "instoreonly", "presale",
                   "preorder", "backorder")
 OUT_OF_STOCK_TYPES = ("outofstock", "soldout", "discontinued")
@@ -29,6 +34,9 @@ IN_WORDS = ["disponibile", "in stock", "available", "auf lager", "lieferbar", "s
 NOT_MAIN = ("related", "upsell", "up-sell", "cross-sell", "crosssell", "recommend", "similar",
             "accessor", "carousel", "also-bought", "recently")
 SIDE_TAGS = ("aside", "footer", "nav")
+# Quantity-break tables: PrestaShop, Magento, WooCommerce plugins, German and Italian shops.
+TIER_WORDS = ("tier", "quantity-discount", "quantitydiscount", "quantity_discount",
+              "volume-pric", "bulk-pric", "staffel", "scaglion", "sconti-quantit")
 PRICE_WORDS = ("price", "prezzo", "preis", "prix", "precio")
 OLD_PRICE = ("old", "regular", "was", "compare", "list", "strike", "before", "barr", "crossed",
              "vecchio", "alt", "ancien", "anterior")
@@ -99,6 +107,9 @@ def _from_product(product: dict, layer: str) -> dict[str, Found]:
         out["price"] = Found(_text(price), layer)
         out["currency"] = Found(_text(currency), layer)
         out["availability"] = Found(_availability(offers.get("availability")), layer)
+    tiers = _structured_breaks(product.get("offers"))
+    if tiers:
+        out["price_breaks"] = Found(tiers, layer)
     out["name"] = Found(_text(product.get("name")), layer)
     out["sku"] = Found(_text(product.get("sku") or product.get("productID")), layer)
     gtin = next((product[k] for k in ("gtin13", "gtin", "gtin12", "gtin14", "gtin8", "ean")
@@ -107,6 +118,25 @@ def _from_product(product: dict, layer: str) -> dict[str, Found]:
     out["mpn"] = Found(_text(product.get("mpn")), layer)
     out["brand"] = Found(_text(product.get("brand") or product.get("manufacturer")), layer)
     return {k: v for k, v in out.items() if v.value}
+
+
+def _structured_breaks(offers: object) -> str | None:
+    """Quantity breaks from schema.org: several offers or price specifications, each with an
+    eligibleQuantity (its minValue, or value)."""
+    specs = []
+    for offer in offers if isinstance(offers, list) else [offers]:
+        if not isinstance(offer, dict):
+            continue
+        inner = offer.get("priceSpecification")
+        specs += [offer] + (inner if isinstance(inner, list) else [inner] if inner else [])
+    tiers = []
+    for spec in specs:
+        quantity = spec.get("eligibleQuantity") if isinstance(spec, dict) else None
+        if isinstance(quantity, dict) and spec.get("price") is not None:
+            minimum = quantity.get("minValue") or quantity.get("value")
+            if str(minimum).isdigit():
+                tiers.append(f"{minimum}+: {spec['price']}")
+    return "; ".join(tiers) if len(tiers) > 1 else None
 
 
 def _opengraph(items: list) -> dict[str, Found]:
@@ -182,6 +212,15 @@ def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
             if parsed.currency:
                 out["currency"] = Found(parsed.currency, "heuristic")
             break
+    tier_marks = " or ".join(f"contains(translate(@class,'{w.upper()}','{w}'),'{w}') or "
+                             f"contains(translate(@id,'{w.upper()}','{w}'),'{w}')"
+                             for w in TIER_WORDS)
+    for node in page.xpath(f"//body//*[{tier_marks}]"):
+        if not _in_side_block(node.root):
+            text = " ".join(" ".join(node.xpath(".//text()").getall()).split())
+            if parse_price_breaks(text, locale):
+                out["price_breaks"] = Found(text, "heuristic")
+                break
     body = page.root.find("body") if page.root.tag == "html" else page.root
     main_text = _main_text(body).lower() if body is not None else ""
     if any(word in main_text for word in OUT_WORDS) or page.css(
@@ -253,6 +292,10 @@ def normalised(result: dict[str, Found], locale: str) -> dict[str, Found]:
         result["price"] = Found(str(parsed.amount) if parsed.amount else None, price.layer)
         if parsed.currency and "currency" not in result:
             result["currency"] = Found(parsed.currency, price.layer)
+    tiers = result.get("price_breaks")
+    if tiers and tiers.value:
+        breaks = parse_price_breaks(tiers.value, "en" if tiers.layer != "heuristic" else locale)
+        result["price_breaks"] = Found(price_breaks_text(breaks) or None, tiers.layer)
     return {f: result.get(f, Found(None, None)) for f in FIELDS}
 
 

@@ -17,7 +17,8 @@ from supplier_pipeline.lib.suppliers.config import FieldRule
 # generic field -> the field name our observations use
 CORE = ("title", "price", "stock", "sku")
 OURS = {"name": "title", "price": "price", "currency": "currency", "availability": "stock",
-        "sku": "sku", "gtin": "ean", "mpn": "mpn", "brand": "brand"}
+        "sku": "sku", "gtin": "ean", "mpn": "mpn", "brand": "brand",
+        "price_breaks": "price_breaks"}
 
 
 def layered_fields(html: str, rules: dict[str, FieldRule], locale: str,

@@ -60,6 +60,38 @@ def parse_price(text: str | None, locale: str = "en",
     return ParsedPrice(parsed.amount.quantize(CENT, rounding=ROUND_HALF_UP), currency)
 
 
+# A price in a quantity-break table: with a currency, or with two decimals.
+PRICE_TOKEN = re.compile(r"(?:[€$£]|\b(?:EUR|USD|GBP|CHF)\b)\s*\d[\d.,]*\d"
+                         r"|\d[\d.,]*[.,]\d{2}(?!\d)(?:\s*(?:[€$£]|\b(?:EUR|USD|GBP|CHF)\b))?")
+# The first whole number that is not a percentage ("save 5%") nor part of a price.
+QUANTITY = re.compile(r"(?<![\d.,])(\d{1,5})(?![\d.,]*\s*%)(?![.,]\d)")
+
+
+def parse_price_breaks(text: str | None, locale: str = "en",
+                       default_currency: str | None = None) -> list[tuple[int, Decimal]]:
+    """Quantity-break prices: `da 5 pz € 11,90  da 10 pz € 10,90`, `1-4 12,50 € | 5+ 11,90 €`,
+    `Buy 5 for €11.90 each and save 5%` -> [(5, 11.90), (10, 10.90)], by minimum quantity.
+    Each price takes the quantity written between it and the previous price. Empty when the
+    text shows no tier above one piece."""
+    if not text:
+        return []
+    tiers: dict[int, Decimal] = {}
+    start = 0
+    for token in PRICE_TOKEN.finditer(text):
+        quantity = QUANTITY.search(text[start:token.start()])
+        start = token.end()
+        price = parse_price(token.group(0), locale, default_currency)
+        if quantity and price.amount is not None:
+            tiers.setdefault(int(quantity.group(1)), price.amount)
+    breaks = sorted(tiers.items())
+    return breaks if any(minimum > 1 for minimum, _ in breaks) else []
+
+
+def price_breaks_text(breaks: list[tuple[int, Decimal]]) -> str:
+    """The canonical form, which parse_price_breaks reads back: `1+: 12.50; 5+: 11.90`."""
+    return "; ".join(f"{minimum}+: {price}" for minimum, price in breaks)
+
+
 def decimal_or_none(value: object) -> Decimal | None:
     try:
         return Decimal(str(value).replace(",", ".")) if value not in (None, "") else None

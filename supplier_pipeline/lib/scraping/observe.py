@@ -17,6 +17,19 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
+def _price_breaks(obs: Observation, text: str | None, config: SupplierConfig,
+                  vat_rate: float) -> None:
+    if not text:
+        return
+    breaks = normalise.parse_price_breaks(text, config.price.locale, config.price.currency)
+    if not breaks:
+        obs.problems.append(f"price breaks: no quantity and price pairs in {text[:60]!r}")
+        return
+    obs.price_breaks = [(minimum, *normalise.net_and_gross(price, config.price.vat_included,
+                                                           vat_rate))
+                        for minimum, price in breaks]
+
+
 def observation(config: SupplierConfig, fields: dict[str, str | None], observed_at: datetime,
                 url: str | None = None, sources: dict[str, str] | None = None) -> Observation:
     """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted.
@@ -39,6 +52,7 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
                 parsed.amount, config.price.vat_included, vat_rate)
             obs.currency = fields.get("currency") or parsed.currency or config.price.currency
             obs.vat_rate = decimal_or_none(vat_rate)
+            _price_breaks(obs, fields.get("price_breaks"), config, vat_rate)
     obs.stock_text = fields.get("stock")
     if obs.stock_text is not None:
         rule = config.stock

@@ -62,12 +62,17 @@ class Observation:
     ean: str | None = None
     mpn: str | None = None
     pack_size: int | None = None
+    # quantity breaks as (minimum quantity, net, gross), from 1 piece up; empty when none shown
+    price_breaks: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # field -> layer or selector
 
     def as_row(self) -> dict:
         row = asdict(self)
         row["problems"] = "; ".join(self.problems) or None
+        row["price_breaks"] = json.dumps([
+            {"min_qty": minimum, "price_net": str(net), "price_gross": str(gross)}
+            for minimum, net, gross in self.price_breaks]) if self.price_breaks else None
         row["field_sources"] = json.dumps(row.pop("sources"), sort_keys=True) or None
         return row
 

@@ -23,7 +23,9 @@ renamed as (
         colour,
         nullif(trim(ean), '') as ean,
         nullif(trim(mpn), '') as mpn,
-        coalesce(pack_size, 1) as pack_size
+        coalesce(pack_size, 1) as pack_size,
+        -- JSON list of {min_qty, price_net, price_gross}, null when the page shows no breaks
+        price_breaks
     from source
 
 )
