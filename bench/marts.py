@@ -51,7 +51,7 @@ select
     null::integer as stock_qty, null::varchar as brand, null::varchar as device_model,
     null::varchar as part_type, null::varchar as quality, null::varchar as colour,
     null::varchar as ean, null::varchar as mpn, null::integer as pack_size,
-    null::varchar as problems, null::varchar as field_sources,
+    null::varchar as problems, null::varchar as field_sources, null::varchar as price_breaks,
     timestamptz '2026-10-01 00:06:00+00' + w * interval 4 hour as loaded_at
 from windows, offers
 """
@@ -150,8 +150,21 @@ def main() -> None:
         print(f"PostgreSQL: loaded in {time.perf_counter() - started:.1f} s")
         dbt(pg, "seed")
         full_pg = dbt(pg, "run", "--select", SELECT)
+        with pg.connect() as connection:
+            # the next window: every offer seen again 4 hours after the last one
+            connection.cursor().execute("""
+                insert into raw.supplier_offers
+                select supplier_id, window_start + interval '4 hours', 'next', gate_status,
+                       supplier_sku, observed_at + interval '4 hours', title, url, price_text,
+                       price_net, price_gross, currency, vat_rate, stock_text, stock_state,
+                       stock_qty, brand, device_model, part_type, quality, colour, ean, mpn,
+                       pack_size, problems, field_sources, price_breaks, now()
+                from raw.supplier_offers
+                where window_start = (select max(window_start) from raw.supplier_offers)""")
+        update_pg = dbt(pg, "run", "--select", SELECT)
         size_pg = pg.read("select pg_database_size(current_database()) as b")["b"].iloc[0] / 2**20
-        print(f"PostgreSQL: full build {full_pg:.1f} s, warehouse {size_pg:.0f} MB")
+        print(f"PostgreSQL: full build {full_pg:.1f} s, after one new 4-hour partition "
+              f"{update_pg:.1f} s, warehouse {size_pg:.0f} MB")
 
 
 if __name__ == "__main__":

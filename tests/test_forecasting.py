@@ -131,3 +131,50 @@ def test_forecast_plot_is_a_png():
     png = forecast_plot_png(history, future, ["p"])
     assert png.startswith(b"\x89PNG") and len(png) > 2000
     assert markdown_image(png, "x").startswith("![x](data:image/png;base64,iVBOR")
+
+
+def test_prophet_forecasts_dense_aggregated_demand():
+    from supplier_pipeline.lib.forecasting.aggregate import prophet_forecast
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2025-06-01", periods=400, freq="D")
+    weekday = np.where(days.weekday == 6, 0.2, 1.0)  # closed-ish on Sundays
+    series = pd.DataFrame({"ds": days, "y": rng.poisson(20 * weekday)})
+    out = prophet_forecast(series, 28, "D", quantiles=[0.1, 0.5, 0.9])
+    assert len(out) == 28 and out["ds"].min() == days[-1] + pd.Timedelta(days=1)
+    assert (out[["mean", "q10"]] >= 0).all().all()
+    assert (out["q10"] <= out["q50"]).all() and (out["q50"] <= out["q90"]).all()
+    sundays = out["ds"].dt.weekday == 6
+    assert out.loc[~sundays, "mean"].mean() == pytest.approx(20, rel=0.15)
+    assert out.loc[sundays, "mean"].mean() < 0.5 * out.loc[~sundays, "mean"].mean()
+
+
+def test_reconcile_scales_each_group_to_its_aggregate_forecast():
+    from supplier_pipeline.lib.forecasting.aggregate import reconcile
+
+    ds = pd.Timestamp("2026-12-01")
+    parts = pd.DataFrame({"unique_id": ["a1", "a2", "b1"], "ds": ds, "mean": [1.0, 3.0, 2.0],
+                          "q90": [3.0, 6.0, 5.0]})
+    groups = pd.Series({"a1": "A", "a2": "A", "b1": "B"})
+    aggregate = pd.DataFrame({"group": ["A"], "ds": [ds], "mean": [8.0]})
+    out = reconcile(parts, groups, aggregate).set_index("unique_id")
+    assert out.loc[["a1", "a2"], "mean"].tolist() == [2.0, 6.0]  # shares 1:3 kept, sum 8
+    assert out.loc[["a1", "a2"], "q90"].tolist() == [6.0, 12.0]
+    assert out.loc["b1", "mean"] == 2.0 and out.loc["b1", "q90"] == 5.0  # B has no aggregate
+
+
+def test_pooling_is_used_only_when_the_backtest_says_it_is_better():
+    from supplier_pipeline.lib.forecasting.aggregate import pooling_backtest
+
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2025-01-01", periods=300, freq="D")
+    history = pd.DataFrame([(f"p{i}", d, y) for i in range(12)
+                            for d, y in zip(days, rng.poisson(0.3 + 0.1 * i, len(days)),
+                                            strict=True) if y],
+                           columns=["unique_id", "ds", "y"])
+    groups = pd.Series({f"p{i}": "A" if i < 6 else "B" for i in range(12)})
+    verdict = pooling_backtest(history, groups, 28)
+    assert np.isfinite(verdict.per_part_error) and np.isfinite(verdict.pooled_error)
+    assert verdict.use_pooling == (verdict.pooled_error < verdict.per_part_error)
+    short = pooling_backtest(history[history["ds"] < days[60]], groups, 28)
+    assert not short.use_pooling  # too little history to judge

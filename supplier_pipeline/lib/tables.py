@@ -73,6 +73,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("demand_class", "varchar"), ("dispersion", "double precision"),
         ("forecast_date", "date"),
     ],
+    "analytics.aggregate_forecast": [
+        ("group_name", "varchar"), ("ds", "date"), ("mean", "double precision"),
+        ("q10", "double precision"), ("q50", "double precision"), ("q90", "double precision"),
+        ("forecast_date", "date"),
+    ],
     "analytics.forecast_accuracy": [
         ("method", "varchar"), ("demand_class", "varchar"), ("part_days", "integer"),
         ("mean_absolute_error", "double precision"), ("bias", "double precision"),

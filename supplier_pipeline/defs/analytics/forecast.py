@@ -18,11 +18,18 @@ HORIZON_DAYS = 56
 )
 def part_demand_forecast(context: dg.AssetExecutionContext,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Daily demand forecast per part for the next 8 weeks, with quantiles."""
+    """Daily demand forecast per part for the next 8 weeks, with quantiles. Demand per brand
+    and in total is forecast with Prophet; the parts are pooled to their brand's forecast only
+    when a backtest says that is more accurate."""
     # pandas and scipy are imported when the asset runs, not when the code location loads.
     import pandas as pd
 
     from supplier_pipeline.lib.forecasting import forecast
+    from supplier_pipeline.lib.forecasting.aggregate import (
+        group_forecasts,
+        pooling_backtest,
+        reconcile,
+    )
     from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
     from supplier_pipeline.lib.forecasting.plot import forecast_plot_png, markdown_image
 
@@ -36,6 +43,15 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     negative = int((history["y"] < 0).sum())
     predictions = forecast(history, HORIZON_DAYS, "D", DEFAULT_QUANTILES, with_details=True)
     today = datetime.now(UTC).date()
+    brands = store.read("select part_id, brand from marts.dim_parts").set_index("part_id")["brand"]
+    aggregates = group_forecasts(history, brands, HORIZON_DAYS)
+    verdict = pooling_backtest(history, brands, HORIZON_DAYS)
+    if verdict.use_pooling:
+        predictions = reconcile(predictions, brands, aggregates)
+    store.replace("analytics.aggregate_forecast",
+                  aggregates.rename(columns={"group": "group_name"})
+                  .assign(ds=lambda f: f["ds"].dt.date, forecast_date=today).to_dict("records"),
+                  {"forecast_date": today})
     rows = predictions.rename(columns={"unique_id": "part_id", "class": "demand_class"}).assign(
         ds=lambda f: f["ds"].dt.date, forecast_date=today)
     # Each day's forecast is kept, so that forecast_accuracy can compare it with what happened.
@@ -48,6 +64,9 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     return dg.MaterializeResult(metadata={
         "parts": int(rows["part_id"].nunique()), "horizon_days": HORIZON_DAYS,
         "negative_inputs_clipped": negative,
+        "pooling": "brand (Prophet), then top-down" if verdict.use_pooling else "per part",
+        "backtest_error_per_part": verdict.per_part_error,
+        "backtest_error_pooled": verdict.pooled_error,
         "methods": dg.MetadataValue.json(rows.drop_duplicates("part_id")["method"]
                                          .value_counts().to_dict()),
         "demand_classes": dg.MetadataValue.json(rows.drop_duplicates("part_id")["demand_class"]
