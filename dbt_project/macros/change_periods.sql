@@ -33,7 +33,7 @@
         select
             scrape_rows.supplier_id,
             min(scrape_rows.window_start) as earliest_window,
-            max(scrape_rows.loaded_at) as loaded_through
+            max(coalesce(scrape_rows.loaded_at, scrape_rows.observed_at)) as loaded_through
         from {{ ref('stg_scrape__offers') }} as scrape_rows
         left join (
             select supplier_id, max(loaded_through) as loaded_through
@@ -41,6 +41,7 @@
             group by supplier_id
         ) as built
             on scrape_rows.supplier_id = built.supplier_id
+        -- (rows from before loaded_at existed count only in the first build of a supplier)
         where built.loaded_through is null or scrape_rows.loaded_at > built.loaded_through
         group by scrape_rows.supplier_id
     ) as arrivals
@@ -93,7 +94,7 @@ modes as (
         supplier_id,
         'rebuild' as build_mode,
         cast(null as {{ dbt.type_timestamp() }}) as observed_until,
-        max(loaded_at) as loaded_through
+        max(coalesce(loaded_at, observed_at)) as loaded_through
     from {{ ref('stg_scrape__offers') }}
     group by supplier_id
     {%- endif %}

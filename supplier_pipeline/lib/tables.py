@@ -103,3 +103,14 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("emitted_at", "timestamptz"),
     ],
 }
+
+
+# PostgreSQL indexes (DuckDB's zone maps already skip what these would): a partition write
+# deletes its slice by (supplier, window); incremental marts look for rows loaded or observed
+# after a supplier's last build.
+INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "raw.supplier_offers": [("supplier_id", "window_start"), ("supplier_id", "loaded_at"),
+                            ("supplier_id", "observed_at")],
+    "raw.supplier_catalog": [("supplier_id", "window_start")],
+    "raw.fetch_log": [("supplier_id", "window_start")],
+}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from supplier_pipeline.lib.tables import TABLES
+from supplier_pipeline.lib.tables import INDEXES, TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,6 +93,9 @@ class Warehouse:
             for column, kind in TABLES[table]:
                 if column not in existing:
                     self._execute(connection, f"alter table {table} add column {column} {kind}")
+            for columns in INDEXES.get(table, []) if self.dsn else []:
+                self._execute(connection, f"create index if not exists {name}__{'__'.join(columns)}"
+                                          f" on {table} ({', '.join(columns)})")
 
     def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
                 where: Mapping[str, Any]) -> int:

@@ -15,8 +15,8 @@ renamed as (
         window_start,
         run_id,
         gate_status,
-        -- when the partition landed; rows from before the column existed count as observed
-        coalesce(loaded_at, observed_at) as loaded_at,
+        -- when the partition landed (null for rows from before the column existed)
+        loaded_at,
         ---------- observation
         observed_at,
         title,
