@@ -19,38 +19,46 @@
 #}
 
 {% macro history_modes(history) %}
-    {#- Per supplier with scrape rows loaded since `history` was built: append or rebuild. -#}
+    {#- Per supplier with scrape rows loaded since `history` was built: append or rebuild.
+        A supplier already built looks only at its rows loaded after its last build, which
+        PostgreSQL reads through the (supplier_id, loaded_at) index; a supplier never built
+        is rebuilt from all its rows. -#}
     select
-        arrivals.supplier_id,
+        built.supplier_id,
         case
-            when processed.observed_until is not null
-                and arrivals.earliest_window > processed.observed_until then 'append'
+            when arrivals.earliest_window > built.observed_until then 'append'
             else 'rebuild'
         end as build_mode,
-        processed.observed_until,
+        built.observed_until,
         arrivals.loaded_through
     from (
         select
-            scrape_rows.supplier_id,
-            min(scrape_rows.window_start) as earliest_window,
-            max(coalesce(scrape_rows.loaded_at, scrape_rows.observed_at)) as loaded_through
-        from {{ ref('stg_scrape__offers') }} as scrape_rows
-        left join (
-            select supplier_id, max(loaded_through) as loaded_through
-            from {{ history }}
-            group by supplier_id
-        ) as built
-            on scrape_rows.supplier_id = built.supplier_id
-        -- (rows from before loaded_at existed count only in the first build of a supplier)
-        where built.loaded_through is null or scrape_rows.loaded_at > built.loaded_through
-        group by scrape_rows.supplier_id
-    ) as arrivals
-    left join (
-        select supplier_id, max(last_observed_at) as observed_until
+            supplier_id,
+            max(loaded_through) as loaded_through,
+            max(last_observed_at) as observed_until
         from {{ history }}
         group by supplier_id
-    ) as processed
-        on arrivals.supplier_id = processed.supplier_id
+    ) as built
+    cross join lateral (
+        select
+            min(scrape_rows.window_start) as earliest_window,
+            max(scrape_rows.loaded_at) as loaded_through
+        from {{ ref('stg_scrape__offers') }} as scrape_rows
+        where scrape_rows.supplier_id = built.supplier_id
+            and scrape_rows.loaded_at > built.loaded_through
+    ) as arrivals
+    where arrivals.earliest_window is not null
+
+    union all
+
+    select
+        scrape_rows.supplier_id,
+        'rebuild',
+        null,
+        max(coalesce(scrape_rows.loaded_at, scrape_rows.observed_at))
+    from {{ ref('stg_scrape__offers') }} as scrape_rows
+    where scrape_rows.supplier_id not in (select supplier_id from {{ history }})
+    group by scrape_rows.supplier_id
 {%- endmacro %}
 
 
