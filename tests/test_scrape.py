@@ -194,7 +194,10 @@ def test_fetch_log_times_the_request_not_its_wait_for_a_slot(monkeypatch):
         log = asyncio.run(fetch_five())
     assert len(reads) == 1
     assert len(log) == 5 and all(f.outcome is Outcome.OK for f in log)
-    assert all(90 <= f.elapsed_ms < 300 for f in log), [f.elapsed_ms for f in log]
+    elapsed = [f.elapsed_ms for f in log]
+    # Every request waited the shop's 100 ms; none counts the 100-400 ms it queued for its
+    # slot (then the fifth would log about five times the first). Relative, not a timing bar.
+    assert min(elapsed) >= 90 and max(elapsed) < 2.5 * min(elapsed), elapsed
 
 
 def test_timeouts_are_recorded_and_end_the_run():

@@ -192,15 +192,18 @@ def _main_text(body: HtmlElement) -> str:
     return " ".join(parts)
 
 
+def _marked(words: tuple[str, ...]) -> str:
+    """XPath condition: the element's class or id contains one of `words`, in any case."""
+    return " or ".join(f"contains(translate(@{attribute},'{w.upper()}','{w}'),'{w}')"
+                       for w in words for attribute in ("class", "id"))
+
+
 def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
     out: dict[str, Found] = {}
     title = page.css("h1 ::text").getall()
     if title:
         out["name"] = Found(" ".join(" ".join(title).split()), "heuristic")
-    words = " or ".join(f"contains(translate(@class,'{w.upper()}','{w}'),'{w}') or "
-                        f"contains(translate(@id,'{w.upper()}','{w}'),'{w}')"
-                        for w in PRICE_WORDS)
-    for node in page.xpath(f"//body//*[@itemprop='price' or {words}]"):
+    for node in page.xpath(f"//body//*[@itemprop='price' or {_marked(PRICE_WORDS)}]"):
         if _in_side_block(node.root) or _is_old_price(node.root):
             continue
         # The selling price: struck-through list prices inside the element do not count.
@@ -212,10 +215,7 @@ def _heuristics(page: Selector, locale: str) -> dict[str, Found]:
             if parsed.currency:
                 out["currency"] = Found(parsed.currency, "heuristic")
             break
-    tier_marks = " or ".join(f"contains(translate(@class,'{w.upper()}','{w}'),'{w}') or "
-                             f"contains(translate(@id,'{w.upper()}','{w}'),'{w}')"
-                             for w in TIER_WORDS)
-    for node in page.xpath(f"//body//*[{tier_marks}]"):
+    for node in page.xpath(f"//body//*[{_marked(TIER_WORDS)}]"):
         if not _in_side_block(node.root):
             text = " ".join(" ".join(node.xpath(".//text()").getall()).split())
             if parse_price_breaks(text, locale):
