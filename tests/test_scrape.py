@@ -4,6 +4,8 @@ with its outcome."""
 
 import asyncio
 import contextlib
+import http.server
+import threading
 from decimal import Decimal
 
 import pytest
@@ -300,3 +302,49 @@ def test_hook_module_can_fix_or_drop_offers(shop_env, tmp_path, monkeypatch):
     assert result.observations
     assert all(not o.supplier_sku.endswith("1") for o in result.observations)
     assert all(o.mpn == "MPN-" + o.supplier_sku for o in result.observations)
+
+
+class _CookieEcho(http.server.BaseHTTPRequestHandler):
+    """/set sets a session cookie; any other path answers with the Cookie header it got."""
+
+    def do_GET(self):
+        body = (self.headers.get("Cookie") or "").encode()
+        self.send_response(200)
+        if self.path == "/set":
+            self.send_header("Set-Cookie", "sid=abc123; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_cookies_live_in_the_fetchers_jar_only():
+    """The session store, re-login and the browser all read or clear `fetcher.cookies`: a
+    cookie the shop set is there and sent back, and once cleared it is not sent any more
+    (the HTTP transport must not keep a jar of its own)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieEcho)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # a host name, not an IP address: cookie jars that ignore cookies from IPs would hide a
+    # second jar
+    base = f"http://localhost:{server.server_address[1]}"
+    politeness = load_suppliers(environ={})["teile_feed"].politeness.model_copy(
+        update={"respect_robots": False, "robots_override_reason": "test server"})
+
+    async def visit():
+        async with Fetcher("cookies", politeness) as fetcher:
+            await fetcher.get(base + "/set")
+            stored = dict(fetcher.cookies)
+            sent = [(await fetcher.get(f"{base}/echo?{n}")).text for n in range(3)]
+            fetcher.cookies.clear()
+            after_clear = (await fetcher.get(base + "/echo")).text
+        return stored, sent, after_clear
+
+    try:
+        stored, sent, after_clear = asyncio.run(visit())
+    finally:
+        server.shutdown()
+    assert stored == {"sid": "abc123"}
+    assert sent == ["sid=abc123"] * 3
+    assert after_clear == ""

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from price_parser import Price
 
@@ -142,8 +143,14 @@ def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], 
     return StockReading("unknown", None, f"unrecognised stock text {raw[:40]!r}")
 
 
+@lru_cache(maxsize=8192)
 def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    """Lower case, accents dropped, spaces collapsed. Cached: a title is looked up for its part
+    type, quality and colour, on the listing and again on the product page."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return " ".join(lowered.split())
+    decomposed = unicodedata.normalize("NFKD", lowered.replace("ß", "ss"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
