@@ -178,3 +178,18 @@ def test_pooling_is_used_only_when_the_backtest_says_it_is_better():
     assert verdict.use_pooling == (verdict.pooled_error < verdict.per_part_error)
     short = pooling_backtest(history[history["ds"] < days[60]], groups, 28)
     assert not short.use_pooling  # too little history to judge
+
+
+def test_auto_ets_follows_a_trend_and_handles_short_and_empty_series():
+    rng = np.random.default_rng(4)
+    growing = 5 + 0.8 * np.arange(36) + rng.normal(0, 0.5, 36)
+    levels = [0.1, 0.5, 0.9, 0.99]
+    mean, q = m.auto_ets(np.vstack([growing, np.zeros(36)]), 6, 12, levels)
+    assert mean.shape == (2, 6) and q.shape == (2, 6, 4)
+    # a growing part is forecast to keep growing, above anything it sold so far
+    assert mean[0, -1] > mean[0, 0] > growing[:-3].max()
+    assert (np.diff(q, axis=2) >= 0).all() and (q >= 0).all()
+    assert (q[0, :, 0] < mean[0]).all() and (q[0, :, 2] > mean[0]).all()
+    assert not mean[1].any() and not q[1].any()
+    short_mean, short_q = m.auto_ets(np.array([[2.0, 0.0, 4.0]]), 2, 12, levels)
+    assert np.allclose(short_mean, 2.0) and np.allclose(short_q, 2.0)

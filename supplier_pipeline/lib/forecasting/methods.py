@@ -116,3 +116,43 @@ def combination(*methods: Method) -> Method:
 
     forecast.__name__ = "+".join(m.__name__ for m in methods)
     return forecast
+
+
+def _interval_width(q: float) -> int | float:
+    width = round(abs(2 * q - 1) * 100, 6)
+    return int(width) if width.is_integer() else width
+
+
+MIN_ETS_PERIODS = 8  # statsforecast's AutoETS cannot fit fewer (it raises below 7)
+
+
+def auto_ets(y: np.ndarray, horizon: int, season: int, levels: list[float]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """AutoETS (statsforecast: error, trend and season chosen per series by AICc) with its own
+    prediction intervals. Returns the mean (series x horizon) and quantiles
+    (series x horizon x levels), never negative. Series too short to fit get their mean and
+    an empty interval.
+
+    It costs about 50 ms per series and is Gaussian, so the automatic choice does not try it
+    on every part: on the carparts benchmark it scored RMSSE 0.625 and pinball 0.484 against
+    the choice's 0.583 and 0.437. It is here for dense series and as the benchmark's peer."""
+    from statsforecast.models import AutoETS  # numba: 4 s to import, so only when asked
+
+    # the q-quantile is an end of the central interval of width |2q - 1|; statsforecast names
+    # the ends after the width exactly as it was given
+    width = {q: _interval_width(q) for q in levels if q != 0.5}
+    mean = np.zeros((len(y), horizon))
+    quantiles = np.zeros((len(y), horizon, len(levels)))
+    for i, series in enumerate(np.asarray(y, dtype=float)):
+        if len(series) < MIN_ETS_PERIODS or not series.any():
+            mean[i] = series.mean() if len(series) else 0.0
+            quantiles[i] = mean[i][:, None]
+            continue
+        model = AutoETS(season_length=season if len(series) >= 2 * season else 1)
+        fitted = model.forecast(y=series, h=horizon, level=sorted(set(width.values())))
+        mean[i] = fitted["mean"]
+        for j, q in enumerate(levels):
+            key = "mean" if q == 0.5 else f"{'hi' if q > 0.5 else 'lo'}-{width[q]}"
+            quantiles[i, :, j] = fitted[key]
+    quantiles = np.maximum.accumulate(np.maximum(quantiles, 0.0), axis=2)
+    return np.maximum(mean, 0.0), quantiles
