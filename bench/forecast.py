@@ -18,6 +18,7 @@ from supplier_pipeline.lib.forecasting import forecast
 from supplier_pipeline.lib.forecasting import methods as m
 from supplier_pipeline.lib.forecasting.auto import (
     backtest_choice,
+    lead_time_rate,
     pinball,
     predict,
     weighted_quantile,
@@ -105,9 +106,11 @@ def main() -> None:
               f"quantile blend {pick.quantile_weight:.1f} empirical")
     print("\n6-month total (a lead time of 6 periods) at the automatic choice's level:")
     totals = test.sum(axis=1)
-    for name, spread in (("Poisson", np.ones(len(y))),
-                         ("negative binomial", dispersion(train, 24))):
-        bounds = lead_time_quantiles(level, HOLDOUT, spread, [0.5, 0.9, 0.95])
+    measured = dispersion(train, 24)
+    for name, rate, spread in (("Poisson", level, np.ones(len(y))),
+                               ("negative binomial", level, measured),
+                               ("NB, wake-up rate", lead_time_rate(level, choice), measured)):
+        bounds = lead_time_quantiles(rate, HOLDOUT, spread, [0.5, 0.9, 0.95])
         cover = (totals[:, None] <= bounds).mean(axis=0)
         loss = pinball(totals, bounds[:, 1], 0.9).mean()
         print(f"  {name:18s} coverage q50 {cover[0]:.3f}  q90 {cover[1]:.3f}  "

@@ -4,7 +4,7 @@ import pytest
 
 from supplier_pipeline.lib.forecasting import forecast
 from supplier_pipeline.lib.forecasting import methods as m
-from supplier_pipeline.lib.forecasting.auto import backtest_choice, predict
+from supplier_pipeline.lib.forecasting.auto import backtest_choice, lead_time_rate, predict
 from supplier_pipeline.lib.forecasting.classify import classify
 
 
@@ -193,3 +193,25 @@ def test_auto_ets_follows_a_trend_and_handles_short_and_empty_series():
     assert not mean[1].any() and not q[1].any()
     short_mean, short_q = m.auto_ets(np.array([[2.0, 0.0, 4.0]]), 2, 12, levels)
     assert np.allclose(short_mean, 2.0) and np.allclose(short_q, 2.0)
+
+
+def test_parts_forecast_at_zero_keep_the_rate_at_which_such_parts_sold_again():
+    """Rare, memoryless sales (2 % of periods): most of these parts are forecast at zero, yet
+    the periods after such a forecast still sell at about 2 %; lead-time quantiles use that
+    rate instead of zero."""
+    rng = np.random.default_rng(7)
+    sleepers = (rng.random((3000, 48)) < 0.02).astype(float)
+    steady = rng.poisson(3.0, size=(200, 48)).astype(float)
+    choice = backtest_choice(np.vstack([sleepers, steady]), horizon=6, season=12)
+    assert 0.013 < choice.wake_rate < 0.027
+    level, *_ = predict(np.vstack([sleepers, steady]), choice, [0.9])
+    rate = lead_time_rate(level, choice)
+    asleep = level == 0
+    assert asleep.sum() > 1000
+    assert (rate[asleep] == choice.wake_rate).all() and (rate[~asleep] == level[~asleep]).all()
+    history = pd.DataFrame({"unique_id": np.repeat(["asleep", "steady"], 48),
+                            "ds": np.tile(pd.date_range("2022-01-01", periods=48, freq="MS"), 2),
+                            "y": np.r_[np.zeros(47), 0, steady[0]]})
+    details = forecast(history, 3, "MS", with_details=True).groupby("unique_id").first()
+    assert details.loc["steady", "lead_time_rate"] == details.loc["steady", "mean"]
+    assert details.loc["asleep", "lead_time_rate"] == 0  # no part here ever sold again

@@ -64,6 +64,16 @@ def test_min_max_orders_up_to_in_whole_packs():
     assert wide.reorder_point > line.reorder_point and "variance 4.0x" in wide.reason
 
 
+def test_reorder_point_uses_the_lead_time_rate_of_a_part_forecast_at_zero():
+    offer = Offer("s", "sku", 10.0, lead_time_days=20)
+    asleep = PartPosition("p", mean_daily_demand=0.0, on_hand=0, on_order=0, reserved=0)
+    assert propose(asleep, offer).reorder_point == 0
+    waking = PartPosition("p", mean_daily_demand=0.0, on_hand=0, on_order=0, reserved=0,
+                          lead_time_rate=0.1)
+    # 20 days at 0.1 a day: 2 expected, the 95 % quantile of Poisson(2) is 5
+    assert propose(waking, offer).reorder_point == 5
+
+
 def test_po_files_are_complete_and_identified_by_content(tmp_path):
     lines = [{"part_id": "p1", "supplier_sku": "A", "quantity": 2, "unit_price": 10.5,
               "reason": "r"}, {"part_id": "p2", "supplier_sku": "B", "quantity": 1,

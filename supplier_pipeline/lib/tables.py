@@ -71,7 +71,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("q50", "double precision"), ("q80", "double precision"), ("q90", "double precision"),
         ("q95", "double precision"), ("q99", "double precision"), ("method", "varchar"),
         ("demand_class", "varchar"), ("dispersion", "double precision"),
-        ("forecast_date", "date"),
+        ("forecast_date", "date"), ("lead_time_rate", "double precision"),
     ],
     "analytics.aggregate_forecast": [
         ("group_name", "varchar"), ("ds", "date"), ("mean", "double precision"),

@@ -17,7 +17,8 @@ class ProposalConfig(dg.Config):
 
 POSITION_SQL = """
 with demand as (
-    select part_id, avg(mean) as mean_daily_demand, max(dispersion) as demand_dispersion
+    select part_id, avg(mean) as mean_daily_demand, max(dispersion) as demand_dispersion,
+           avg(coalesce(lead_time_rate, mean)) as lead_time_rate
     from analytics.part_forecast
     where forecast_date = (select max(forecast_date) from analytics.part_forecast)
     group by part_id
@@ -32,6 +33,7 @@ with demand as (
 select parts.part_id,
        coalesce(demand.mean_daily_demand, 0) as mean_daily_demand,
        coalesce(demand.demand_dispersion, 1) as demand_dispersion,
+       coalesce(demand.lead_time_rate, 0) as lead_time_rate,
        coalesce(stock.on_hand, 0) as on_hand,
        coalesce(on_order.on_order, 0) as on_order,
        coalesce(reserved.reserved, 0) as reserved

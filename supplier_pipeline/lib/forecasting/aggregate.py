@@ -65,6 +65,8 @@ def reconcile(part_forecasts: pd.DataFrame, groups: pd.Series,
                      target.to_numpy() / sums.replace(0, np.nan).to_numpy(), 1.0)
     ratio = np.nan_to_num(ratio, nan=1.0)
     out["mean"] = out["mean"] * ratio
+    if "lead_time_rate" in out:
+        out["lead_time_rate"] = np.where(out["mean"] > 0, out["mean"], out["lead_time_rate"])
     for column in [c for c in out.columns if c.startswith("q") and c[1:].isdigit()]:
         out[column] = np.floor(out[column] * ratio)
     return out.drop(columns="group")

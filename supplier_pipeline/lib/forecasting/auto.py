@@ -72,6 +72,11 @@ class Choice:
     by_class: dict[str, ClassChoice]
     season: int
     half_life: float
+    # Demand per period that followed, in the backtest, the origins where the chosen method
+    # forecast zero. A part that stopped selling is best forecast at zero period by period,
+    # but over a lead time some of them sell again (on carparts 30 % of the obsolete parts
+    # within 6 months), so lead-time quantiles use this rate instead of zero.
+    wake_rate: float = 0.0
 
 
 def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) -> Choice:
@@ -115,7 +120,27 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
         name, _, factor = best
         weight = _best_blend(trains, actuals, forecasts[name], rows, factor, half_life)
         by_class[str(cls)] = ClassChoice(name, factor, weight, scores)
-    return Choice(by_class, season, half_life)
+    woke = [actual[(rows := _chosen_level(by_class, classes, forecasts, k) == 0)]
+            for k, actual in enumerate(actuals)]
+    periods = sum(w.size for w in woke)
+    wake_rate = float(sum(w.sum() for w in woke) / periods) if periods else 0.0
+    return Choice(by_class, season, half_life, wake_rate)
+
+
+def _chosen_level(by_class: dict[str, ClassChoice], classes: np.ndarray,
+                  forecasts: dict[str, list[np.ndarray]], origin: int) -> np.ndarray:
+    """Each series' level at one backtest origin, by its class's chosen method."""
+    level = np.zeros(len(classes))
+    for cls, pick in by_class.items():
+        rows = classes == cls
+        level[rows] = pick.factor * forecasts[pick.method][origin][rows]
+    return level
+
+
+def lead_time_rate(level: np.ndarray, choice: Choice) -> np.ndarray:
+    """The demand per period that lead-time quantiles should use: the forecast level, or the
+    backtest's wake-up rate where the level is zero."""
+    return np.where(level > 0, level, choice.wake_rate)
 
 
 def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:

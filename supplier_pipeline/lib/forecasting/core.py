@@ -12,10 +12,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from supplier_pipeline.lib.forecasting.auto import Choice, backtest_choice, predict
+from supplier_pipeline.lib.forecasting.auto import (
+    Choice,
+    backtest_choice,
+    lead_time_rate,
+    predict,
+)
 from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
 
 DEFAULT_QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
+DETAILS = ["method", "class", "lead_time_rate", "dispersion"]
 SEASON = {"D": 56, "W": 13, "MS": 12, "M": 12, "ME": 12}
 
 
@@ -43,13 +49,13 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
              with_details: bool = False) -> pd.DataFrame:
     """Long history (`unique_id, ds, y`) -> one row per `unique_id, ds` of the horizon with
     `mean` and one column per quantile (`q50`, `q90`, ...). With `with_details`, also the
-    chosen `method`, the demand `class` and the `dispersion` (variance-to-mean ratio) that
-    lead-time quantiles use."""
+    chosen `method`, the demand `class`, and what lead-time quantiles use: the
+    `lead_time_rate` (the mean, or for a part forecast at zero the rate at which such parts
+    sold again in the backtest) and the `dispersion` (variance-to-mean ratio)."""
     levels = sorted(quantiles)
     columns = ["unique_id", "ds", "mean", *map(quantile_column, levels)]
     if history.empty:
-        return pd.DataFrame(columns=columns + (["method", "class", "dispersion"]
-                                               if with_details else []))
+        return pd.DataFrame(columns=columns + (DETAILS if with_details else []))
     y, ids, calendar = to_matrix(history, freq)
     choice = fit(y, horizon, freq)
     level, q, names, classes = predict(y, choice, levels)
@@ -62,6 +68,7 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
     if with_details:
         out["method"] = np.repeat(names, horizon)
         out["class"] = np.repeat(classes, horizon)
+        out["lead_time_rate"] = np.repeat(lead_time_rate(level, choice), horizon)
         out["dispersion"] = np.repeat(dispersion(y, 2 * choice.season), horizon)
     return out
 

@@ -17,6 +17,9 @@ class PartPosition:
     on_order: int
     reserved: int  # units needed by repairs waiting for the part
     demand_dispersion: float = 1.0  # variance-to-mean ratio of daily demand (1 = Poisson)
+    # daily rate for lead-time demand: the mean, or for a part forecast at zero the rate at
+    # which such parts sold again (None: the mean)
+    lead_time_rate: float | None = None
 
     @property
     def inventory_position(self) -> int:
@@ -47,7 +50,9 @@ class ProposalLine:
 def propose(position: PartPosition, offer: Offer, service_level: float = 0.95,
             review_days: int = 7) -> ProposalLine | None:
     """The order line for one part, or None when its inventory position is above the minimum."""
-    demand, spread = position.mean_daily_demand, position.demand_dispersion
+    demand = (position.mean_daily_demand if position.lead_time_rate is None
+              else position.lead_time_rate)
+    spread = position.demand_dispersion
     reorder_point = lead_time_demand_quantile(demand, offer.lead_time_days, service_level,
                                               spread)
     order_up_to = max(reorder_point + 1, lead_time_demand_quantile(

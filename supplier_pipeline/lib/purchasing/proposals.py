@@ -18,7 +18,7 @@ def build_proposals(positions: pd.DataFrame, best_offers: pd.DataFrame,
             continue
         position = PartPosition(row.part_id, float(row.mean_daily_demand), int(row.on_hand),
                                 int(row.on_order), int(row.reserved),
-                                float(row.demand_dispersion))
+                                float(row.demand_dispersion), float(row.lead_time_rate))
         offer = Offer(best.supplier_id, best.supplier_sku, float(best.price_net),
                       int(best.lead_time_days), int(best.pack_size or 1))
         line = propose(position, offer, service_level, review_days)
