@@ -321,9 +321,9 @@ class _CookieEcho(http.server.BaseHTTPRequestHandler):
 
 
 def test_cookies_live_in_the_fetchers_jar_only():
-    """The session store, re-login and the browser all read or clear `fetcher.cookies`: a
+    """The session store, re-login and the browser all read or clear the fetcher's one jar: a
     cookie the shop set is there and sent back, and once cleared it is not sent any more
-    (the HTTP transport must not keep a jar of its own)."""
+    (httpx must not keep a jar of its own beside it)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieEcho)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # a host name, not an IP address: cookie jars that ignore cookies from IPs would hide a
@@ -335,9 +335,9 @@ def test_cookies_live_in_the_fetchers_jar_only():
     async def visit():
         async with Fetcher("cookies", politeness) as fetcher:
             await fetcher.get(base + "/set")
-            stored = dict(fetcher.cookies)
+            stored = fetcher.cookie_values()
             sent = [(await fetcher.get(f"{base}/echo?{n}")).text for n in range(3)]
-            fetcher.cookies.clear()
+            fetcher.clear_cookies()
             after_clear = (await fetcher.get(base + "/echo")).text
         return stored, sent, after_clear
 

@@ -120,7 +120,7 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
         name, _, factor = best
         weight = _best_blend(trains, actuals, forecasts[name], rows, factor, half_life)
         by_class[str(cls)] = ClassChoice(name, factor, weight, scores)
-    woke = [actual[(rows := _chosen_level(by_class, classes, forecasts, k) == 0)]
+    woke = [actual[_chosen_level(by_class, classes, forecasts, k) == 0]
             for k, actual in enumerate(actuals)]
     periods = sum(w.size for w in woke)
     wake_rate = float(sum(w.sum() for w in woke) / periods) if periods else 0.0

@@ -74,7 +74,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                 if engine == "browser":
                     async with Browser(config.id, fetcher.user_agent,
                                        config.politeness.timeout_seconds) as browser:
-                        await browser.add_cookies(config.base_url, dict(fetcher.cookies))
+                        await browser.add_cookies(config.base_url, fetcher.cookie_values())
                         return await browser.render(target, wait_for, fetcher.log)
                 response = await (session.get(target) if session else fetcher.get(target))
                 return response.text

@@ -163,7 +163,7 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
         await browser.__aenter__()
     try:
         if browser and session:
-            await browser.add_cookies(config.base_url, dict(fetcher.cookies))
+            await browser.add_cookies(config.base_url, fetcher.cookie_values())
         listing_get = _page_getter(config, config.listing.engine, fetcher, session, browser,
                                    config.listing.wait_for)
         observations = await _listing(config, listing_get, observed_at, fetcher.log)

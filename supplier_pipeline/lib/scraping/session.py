@@ -80,14 +80,14 @@ class Session:
         """Reuse the stored session when there is one; otherwise log in."""
         stored = self.store.load()
         if stored:
-            self.fetcher.cookies.update(stored)
+            self.fetcher.set_cookies(stored, self.base_url)
         else:
             await self.login()
 
     async def login(self) -> None:
         username, password = self._credentials()
         rule = self.login_rule
-        self.fetcher.cookies.clear()
+        self.fetcher.clear_cookies()
         form_page = await self.fetcher.get(self.base_url + rule.form_path)
         data = {rule.username_field: username, rule.password_field: password}
         page = Selector(text=form_page.text)
@@ -102,12 +102,13 @@ class Session:
         action = rule.submit_path or page.css("form::attr(action)").get() or rule.form_path
         response = await self.fetcher.request("POST", self.base_url + action, data=data)
         self.logins += 1
-        if rule.session_cookie not in self.fetcher.cookies or self.expired(response):
+        session_id = self.fetcher.cookie(rule.session_cookie)
+        if session_id is None or self.expired(response):
             self.fetcher.log[-1].outcome = Outcome.LOGIN_FAILED
             self.store.clear()
             raise LoginFailed(f"{self.fetcher.supplier_id}: login refused; check "
                               f"{rule.username_env} and {rule.password_env}")
-        self.store.save({rule.session_cookie: self.fetcher.cookies[rule.session_cookie]})
+        self.store.save({rule.session_cookie: session_id})
         self.generation += 1
 
     async def get(self, url: str) -> httpx.Response:
