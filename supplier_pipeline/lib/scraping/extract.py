@@ -27,7 +27,7 @@ def clean(text: str) -> str:
 def _compiled(css: str) -> etree.XPath:
     """A selector (with parsel's ::text and ::attr()) compiled once: every listing row and
     product page runs the same few, and parsel would build a Selector for every match."""
-    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+    return etree.XPath(HTMLTranslator().css_to_xpath(css), smart_strings=False)
 
 
 def _texts(node: Selector, css: str) -> list[str]:

@@ -50,6 +50,16 @@ class ScrapeResult:
 PageGetter = Callable[[str], Awaitable[str | None]]
 
 
+@dataclass
+class Listed:
+    """One offer's raw texts from a listing page: the observation is built once, from these
+    alone or (in a catalogue sync) with its product page's."""
+
+    fields: dict[str, str | None]
+    sources: dict[str, str]
+    url: str | None
+
+
 def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
                  session: Session | None, browser: Browser | None,
                  wait_for: str | None) -> PageGetter:
@@ -66,8 +76,7 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
 
 
 async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
-                        observed_at: datetime, fetches: list[Fetch]
-                        ) -> tuple[list[Observation], Selector]:
+                        fetches: list[Fetch]) -> tuple[list[Listed], Selector]:
     """One listing page's offers (and the parsed page, for its paging links)."""
     rules = config.listing
     html = await get(url)
@@ -82,15 +91,14 @@ async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
                 break
         raise FetchFailed(Outcome.PARSE_ERROR, url,
                           f"no products match {rules.item!r}: has the layout changed?")
-    observations = []
+    offers = []
     for item in items:
         found = extract_fields(item, rules.fields)
-        fields = {k: v.value for k, v in found.items()}
-        sources = {k: f"selector {v.matched}" for k, v in found.items() if v.matched}
         link = item.css(rules.product_link).get() if rules.product_link else None
-        observations.append(observation(config, fields, observed_at,
-                                        urljoin(url, link) if link else None, sources))
-    return observations, page
+        offers.append(Listed({k: v.value for k, v in found.items()},
+                             {k: f"selector {v.matched}" for k, v in found.items() if v.matched},
+                             urljoin(url, link) if link else None))
+    return offers, page
 
 
 def _page_count(page: Selector, rule: FieldRule) -> int | None:
@@ -98,19 +106,18 @@ def _page_count(page: Selector, rule: FieldRule) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-async def _listing(config: SupplierConfig, get: PageGetter, observed_at: datetime,
-                   fetches: list[Fetch]) -> list[Observation]:
+async def _listing(config: SupplierConfig, get: PageGetter,
+                   fetches: list[Fetch]) -> list[Listed]:
     """Every listing page: all at once when the first page tells how many there are,
     otherwise by following the next-page links."""
     rules = config.listing
     url: str | None = config.url(rules.start_path)
-    observations, page = await _listing_page(config, get, url, observed_at, fetches)
+    offers, page = await _listing_page(config, get, url, fetches)
     pages = _page_count(page, rules.page_count) if rules.page_count else None
     if pages and rules.page_url:
         urls = [config.url(rules.page_url.format(page=n)) for n in range(2, pages + 1)]
-        rest = await asyncio.gather(*(_listing_page(config, get, u, observed_at, fetches)
-                                      for u in urls))
-        return observations + [o for found, _ in rest for o in found]
+        rest = await asyncio.gather(*(_listing_page(config, get, u, fetches) for u in urls))
+        return offers + [o for found, _ in rest for o in found]
     seen = {url}
     while len(seen) < MAX_LISTING_PAGES:
         following = page.css(rules.next_page).get() if rules.next_page else None
@@ -118,32 +125,33 @@ async def _listing(config: SupplierConfig, get: PageGetter, observed_at: datetim
         if not url or url in seen:
             break
         seen.add(url)
-        found, page = await _listing_page(config, get, url, observed_at, fetches)
-        observations += found
-    return observations
+        found, page = await _listing_page(config, get, url, fetches)
+        offers += found
+    return offers
 
 
-async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Observation],
+async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Listed],
                            observed_at: datetime) -> list[Observation]:
     """Fetch every product page concurrently; listing values fill what a page lacks."""
     rules = config.product
 
-    async def one(listed: Observation) -> Observation:
+    def from_listing(listed: Listed, problem: str | None = None) -> Observation:
+        obs = observation(config, listed.fields, observed_at, listed.url, listed.sources)
+        if problem:
+            obs.problems.append(problem)
+        return obs
+
+    async def one(listed: Listed) -> Observation:
         if not listed.url:
-            return listed
+            return from_listing(listed)
         try:
             html = await get(listed.url)
         except FetchFailed as exc:
-            listed.problems.append(f"product page: {exc.outcome.value}")
-            return listed
+            return from_listing(listed, f"product page: {exc.outcome.value}")
         if html is None:
-            listed.problems.append("product page could not be rendered")
-            return listed
+            return from_listing(listed, "product page could not be rendered")
         fields, sources = layered_fields(html, rules.fields, config.price.locale, listed.url)
-        merged = {"sku": listed.supplier_sku, "title": listed.title, "price": listed.price_text,
-                  "stock": listed.stock_text}
-        merged.update(fields)
-        return observation(config, merged, observed_at, listed.url,
+        return observation(config, {**listed.fields, **fields}, observed_at, listed.url,
                            {**listed.sources, **sources})
 
     return list(await asyncio.gather(*(one(o) for o in listing)))
@@ -166,13 +174,13 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
             await browser.add_cookies(config.base_url, fetcher.cookie_values())
         listing_get = _page_getter(config, config.listing.engine, fetcher, session, browser,
                                    config.listing.wait_for)
-        observations = await _listing(config, listing_get, observed_at, fetcher.log)
+        listing = await _listing(config, listing_get, fetcher.log)
         if mode == "catalog" and config.product:
             product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
                                        config.product.wait_for)
-            observations = await _product_details(config, product_get, observations,
-                                                  observed_at)
-        return observations
+            return await _product_details(config, product_get, listing, observed_at)
+        return [observation(config, listed.fields, observed_at, listed.url, listed.sources)
+                for listed in listing]
     finally:
         if browser:
             await browser.__aexit__(None, None, None)
