@@ -35,6 +35,12 @@ def _texts(node: Selector, css: str) -> list[str]:
     return [item if isinstance(item, str) else Selector(root=item).get() for item in found]
 
 
+def first_match(node: Selector, css: str) -> str | None:
+    """The selector's first match, as parsel's `.css(css).get()` gives it, but compiled once."""
+    found = _texts(node, css)
+    return found[0] if found else None
+
+
 def extract_field(node: Selector, rule: FieldRule) -> Extracted:
     for css in rule.css:
         texts = [clean(t) for t in _texts(node, css)]

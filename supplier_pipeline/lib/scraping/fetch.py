@@ -198,13 +198,17 @@ class Fetcher:
         attempts = self.politeness.max_retries + 1
         for attempt in range(1, attempts + 1):
             wait = None
+            # Built before taking a slot: a slot is a connection the shop is serving, not one
+            # waiting for us to assemble headers.
+            client = next(self._rotation)
+            prepared = client.build_request(method, url, **kwargs)
             async with self.slots:
                 # Spaced when they really start: a start reserved before waiting for a slot
                 # could bunch up with others when slots free together.
                 await self.limiter.wait()
                 started = time.monotonic()  # the request's own time, not its wait for a slot
                 try:
-                    response = await next(self._rotation).request(method, url, **kwargs)
+                    response = await client.send(prepared)
                 except httpx.TimeoutException as exc:
                     outcome, detail, response = Outcome.TIMEOUT, type(exc).__name__, None
                 except httpx.HTTPError as exc:

@@ -6,12 +6,13 @@ circuit breaker, a listing page that cannot be read) ends the run with `error` s
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urljoin
 
 import uvloop
@@ -19,7 +20,7 @@ from parsel import Selector
 
 from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
-from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields
+from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields, first_match
 from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
 from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.observe import observation
@@ -48,6 +49,30 @@ class ScrapeResult:
 
 
 PageGetter = Callable[[str], Awaitable[str | None]]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _in_flight(config: SupplierConfig) -> int:
+    """Pages being worked on at once: twice the connections, so that a freed connection
+    finds its next request already prepared."""
+    return 2 * config.politeness.concurrency
+
+
+async def _map_bounded(fn: Callable[[T], Awaitable[R]], items: list[T], limit: int) -> list[R]:
+    """`fn` over every item, in order, at most `limit` at a time. Starting all of them at
+    once would run every item's work up to its first wait for a connection slot in a single
+    turn of the event loop: half a second for 2,000 product pages, with every connection
+    idle meanwhile."""
+    results: list[R] = [None] * len(items)  # type: ignore[list-item]
+    queue = iter(enumerate(items))
+
+    async def worker() -> None:
+        for index, item in queue:
+            results[index] = await fn(item)
+
+    await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
+    return results
 
 
 @dataclass
@@ -94,7 +119,7 @@ async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
     offers = []
     for item in items:
         found = extract_fields(item, rules.fields)
-        link = item.css(rules.product_link).get() if rules.product_link else None
+        link = first_match(item, rules.product_link) if rules.product_link else None
         offers.append(Listed({k: v.value for k, v in found.items()},
                              {k: f"selector {v.matched}" for k, v in found.items() if v.matched},
                              urljoin(url, link) if link else None))
@@ -116,11 +141,12 @@ async def _listing(config: SupplierConfig, get: PageGetter,
     pages = _page_count(page, rules.page_count) if rules.page_count else None
     if pages and rules.page_url:
         urls = [config.url(rules.page_url.format(page=n)) for n in range(2, pages + 1)]
-        rest = await asyncio.gather(*(_listing_page(config, get, u, fetches) for u in urls))
+        rest = await _map_bounded(lambda u: _listing_page(config, get, u, fetches), urls,
+                                  _in_flight(config))
         return offers + [o for found, _ in rest for o in found]
     seen = {url}
     while len(seen) < MAX_LISTING_PAGES:
-        following = page.css(rules.next_page).get() if rules.next_page else None
+        following = first_match(page, rules.next_page) if rules.next_page else None
         url = urljoin(url, following) if following else None
         if not url or url in seen:
             break
@@ -154,7 +180,7 @@ async def _product_details(config: SupplierConfig, get: PageGetter, listing: lis
         return observation(config, {**listed.fields, **fields}, observed_at, listed.url,
                            {**listed.sources, **sources})
 
-    return list(await asyncio.gather(*(one(o) for o in listing)))
+    return await _map_bounded(one, listing, _in_flight(config))
 
 
 async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
@@ -233,5 +259,8 @@ def apply_hook(module_name: str, observations: list[Observation]) -> list[Observ
 def scrape(config: SupplierConfig, mode: Mode = "prices", **kwargs: object) -> ScrapeResult:
     """Synchronous entry point for Dagster assets and the command line."""
     # uvloop's event loop spends far less CPU per request than asyncio's own.
+    # Everything alive before the run (modules, Dagster) moves out of the collector's way: a
+    # collection pauses every request in flight, and a full one walks all of it.
+    gc.freeze()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(scrape_async(config, mode, **kwargs))
