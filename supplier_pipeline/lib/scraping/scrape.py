@@ -9,7 +9,7 @@ import asyncio
 import gc
 import importlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -77,12 +77,20 @@ async def _map_bounded(fn: Callable[[T], Awaitable[R]], items: list[T], limit: i
 
 @dataclass
 class Listed:
-    """One offer's raw texts from a listing page: the observation is built once, from these
-    alone or (in a catalogue sync) with its product page's."""
+    """One offer on a listing page: its product link, and its texts read when needed. A
+    catalogue sync reads from the listing only what the product page lacks."""
 
-    fields: dict[str, str | None]
-    sources: dict[str, str]
+    item: Selector
+    rules: dict[str, FieldRule]
     url: str | None
+
+    def texts(self, names: Iterable[str] | None = None
+              ) -> tuple[dict[str, str | None], dict[str, str]]:
+        """(values, sources) of the listing fields `names` (all of them by default)."""
+        rules = self.rules if names is None else {n: self.rules[n] for n in names}
+        found = extract_fields(self.item, rules)
+        return ({k: v.value for k, v in found.items()},
+                {k: f"selector {v.matched}" for k, v in found.items() if v.matched})
 
 
 def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
@@ -118,11 +126,8 @@ async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
                           f"no products match {rules.item!r}: has the layout changed?")
     offers = []
     for item in items:
-        found = extract_fields(item, rules.fields)
         link = first_match(item, rules.product_link) if rules.product_link else None
-        offers.append(Listed({k: v.value for k, v in found.items()},
-                             {k: f"selector {v.matched}" for k, v in found.items() if v.matched},
-                             urljoin(url, link) if link else None))
+        offers.append(Listed(item, rules.fields, urljoin(url, link) if link else None))
     return offers, page
 
 
@@ -162,7 +167,8 @@ async def _product_details(config: SupplierConfig, get: PageGetter, listing: lis
     rules = config.product
 
     def from_listing(listed: Listed, problem: str | None = None) -> Observation:
-        obs = observation(config, listed.fields, observed_at, listed.url, listed.sources)
+        fields, sources = listed.texts()
+        obs = observation(config, fields, observed_at, listed.url, sources)
         if problem:
             obs.problems.append(problem)
         return obs
@@ -177,8 +183,9 @@ async def _product_details(config: SupplierConfig, get: PageGetter, listing: lis
         if html is None:
             return from_listing(listed, "product page could not be rendered")
         fields, sources = layered_fields(html, rules.fields, config.price.locale, listed.url)
-        return observation(config, {**listed.fields, **fields}, observed_at, listed.url,
-                           {**listed.sources, **sources})
+        fallback, fallback_sources = listed.texts(n for n in listed.rules if n not in fields)
+        return observation(config, {**fallback, **fields}, observed_at, listed.url,
+                           {**fallback_sources, **sources})
 
     return await _map_bounded(one, listing, _in_flight(config))
 
@@ -205,8 +212,8 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
             product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
                                        config.product.wait_for)
             return await _product_details(config, product_get, listing, observed_at)
-        return [observation(config, listed.fields, observed_at, listed.url, listed.sources)
-                for listed in listing]
+        return [observation(config, fields, observed_at, listed.url, sources)
+                for listed in listing for fields, sources in [listed.texts()]]
     finally:
         if browser:
             await browser.__aexit__(None, None, None)
