@@ -215,3 +215,30 @@ def test_parts_forecast_at_zero_keep_the_rate_at_which_such_parts_sold_again():
     details = forecast(history, 3, "MS", with_details=True).groupby("unique_id").first()
     assert details.loc["steady", "lead_time_rate"] == details.loc["steady", "mean"]
     assert details.loc["asleep", "lead_time_rate"] == 0  # no part here ever sold again
+
+
+def test_device_family_drops_variant_words():
+    from supplier_pipeline.lib.forecasting.aggregate import device_family
+
+    assert device_family("iPhone 13 Pro Max") == device_family("iPhone 13") == "iphone 13"
+    assert device_family("Redmi Note 12 Pro+") == "redmi note 12"
+    assert device_family("Galaxy S21 FE 5G") == "galaxy s21"
+    assert device_family("Galaxy S") == "galaxy s" and device_family(None) is None
+
+
+def test_family_forecasts_pool_parts_of_a_family():
+    from supplier_pipeline.lib.forecasting.aggregate import family_forecasts, pooling_backtest
+
+    rng = np.random.default_rng(11)
+    days = pd.date_range("2025-01-01", periods=200, freq="D")
+    parts = {"screen-13": "iphone 13", "battery-13": "iphone 13", "screen-14": "iphone 14"}
+    history = pd.DataFrame([{"unique_id": part, "ds": day, "y": rng.poisson(0.6)}
+                            for part in parts for day in days])
+    groups = pd.Series(parts)
+    out = family_forecasts(history, groups, 14)
+    assert sorted(out["group"].unique()) == ["iphone 13", "iphone 14"]
+    assert len(out) == 2 * 14 and (out["mean"] > 0).all()
+    # the family's level is its parts' summed demand (about 1.2 a day for the iPhone 13)
+    assert 0.8 < out.loc[out.group == "iphone 13", "mean"].mean() < 1.6
+    verdict = pooling_backtest(history, groups, 28, family_forecasts)
+    assert verdict.use_pooling == (verdict.pooled_error < verdict.per_part_error)

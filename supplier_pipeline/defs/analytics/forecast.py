@@ -19,13 +19,15 @@ HORIZON_DAYS = 56
 def part_demand_forecast(context: dg.AssetExecutionContext,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Daily demand forecast per part for the next 8 weeks, with quantiles. Demand per brand
-    and in total is forecast with Prophet; the parts are pooled to their brand's forecast only
-    when a backtest says that is more accurate."""
+    and in total is forecast with Prophet; the parts are pooled to their brand's or their
+    device family's forecast only when a backtest says that is more accurate."""
     # pandas and scipy are imported when the asset runs, not when the code location loads.
     import pandas as pd
 
     from supplier_pipeline.lib.forecasting import forecast
     from supplier_pipeline.lib.forecasting.aggregate import (
+        device_family,
+        family_forecasts,
         group_forecasts,
         pooling_backtest,
         reconcile,
@@ -43,11 +45,20 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     negative = int((history["y"] < 0).sum())
     predictions = forecast(history, HORIZON_DAYS, "D", DEFAULT_QUANTILES, with_details=True)
     today = datetime.now(UTC).date()
-    brands = store.read("select part_id, brand from marts.dim_parts").set_index("part_id")["brand"]
+    parts = store.read("select part_id, brand, device_model from marts.dim_parts"
+                       ).set_index("part_id")
+    brands, families = parts["brand"], parts["device_model"].map(device_family)
     aggregates = group_forecasts(history, brands, HORIZON_DAYS)
-    verdict = pooling_backtest(history, brands, HORIZON_DAYS)
+    # Parent levels tried for pooling: the brand (Prophet) and the device family.
+    levels = {"brand": (brands, group_forecasts), "device family": (families, family_forecasts)}
+    verdicts = {name: pooling_backtest(history, groups, HORIZON_DAYS, forecaster)
+                for name, (groups, forecaster) in levels.items()}
+    best = min(verdicts, key=lambda name: verdicts[name].pooled_error)
+    verdict = verdicts[best]
     if verdict.use_pooling:
-        predictions = reconcile(predictions, brands, aggregates)
+        groups, forecaster = levels[best]
+        targets = aggregates if best == "brand" else forecaster(history, groups, HORIZON_DAYS)
+        predictions = reconcile(predictions, groups, targets)
     store.replace("analytics.aggregate_forecast",
                   aggregates.rename(columns={"group": "group_name"})
                   .assign(ds=lambda f: f["ds"].dt.date, forecast_date=today).to_dict("records"),
@@ -64,9 +75,11 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     return dg.MaterializeResult(metadata={
         "parts": int(rows["part_id"].nunique()), "horizon_days": HORIZON_DAYS,
         "negative_inputs_clipped": negative,
-        "pooling": "brand (Prophet), then top-down" if verdict.use_pooling else "per part",
+        "pooling": f"{best}, then top-down" if verdict.use_pooling else "per part",
         "backtest_error_per_part": verdict.per_part_error,
         "backtest_error_pooled": verdict.pooled_error,
+        **{f"backtest_error_pooled_by_{name.replace(' ', '_')}": v.pooled_error
+           for name, v in verdicts.items()},
         "methods": dg.MetadataValue.json(rows.drop_duplicates("part_id")["method"]
                                          .value_counts().to_dict()),
         "demand_classes": dg.MetadataValue.json(rows.drop_duplicates("part_id")["demand_class"]

@@ -1,6 +1,6 @@
 """Forecasts of aggregated demand (all repairs, per brand) with Prophet, and pooling: the
-per-part forecasts of a group scaled to its aggregate forecast, kept only where that beats
-the per-part forecasts in a backtest.
+per-part forecasts of a group (a brand, a device family) scaled to its aggregate forecast,
+kept only where that beats the per-part forecasts in a backtest.
 
 Aggregated series are dense, trending and seasonal (weekdays, the year), which is what
 Prophet models well; single parts are intermittent, where it does not. Prophet is imported
@@ -10,7 +10,7 @@ when used: it is slow to import and only this module needs it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,17 +82,21 @@ class PoolingVerdict:
     pooled_error: float
 
 
-def pooling_backtest(history: pd.DataFrame, groups: pd.Series, horizon: int) -> PoolingVerdict:
+GroupForecaster = Callable[[pd.DataFrame, pd.Series, int], pd.DataFrame]
+
+
+def pooling_backtest(history: pd.DataFrame, groups: pd.Series, horizon: int,
+                     forecaster: GroupForecaster | None = None) -> PoolingVerdict:
     """Hold out the last `horizon` days: per-part forecasts as they are, or reconciled to
-    Prophet forecasts of their group. Pooling is used only when it is more accurate on the
-    parts' horizon totals."""
+    forecasts of their group (`forecaster`, Prophet's `group_forecasts` by default). Pooling
+    is used only when it is more accurate on the parts' horizon totals."""
     history = history.assign(ds=pd.to_datetime(history["ds"]))
     cut = history["ds"].max() - pd.Timedelta(days=horizon)
     train, test = history[history["ds"] <= cut], history[history["ds"] > cut]
     if train.empty or train["ds"].nunique() < 4 * horizon:
         return PoolingVerdict(False, float("nan"), float("nan"))
     per_part = forecast(train, horizon, "D", quantiles=[0.5])
-    pooled = reconcile(per_part, groups, group_forecasts(train, groups, horizon))
+    pooled = reconcile(per_part, groups, (forecaster or group_forecasts)(train, groups, horizon))
     actual = test.assign(y=test["y"].clip(lower=0)).groupby("unique_id")["y"].sum()
 
     def error(frame: pd.DataFrame) -> float:
@@ -111,3 +115,29 @@ def group_forecasts(history: pd.DataFrame, groups: pd.Series, horizon: int,
               for name, series in totals.groupby("group") if series["y"].sum() > 0]
     return pd.concat(frames, ignore_index=True)[["group", "ds", "mean",
                                                  *map(quantile_column, quantiles)]]
+
+
+# Variant words after a model name: an iPhone 13 Pro Max is of the iPhone 13 family.
+VARIANT_WORDS = {"pro", "max", "plus", "+", "mini", "ultra", "lite", "fe", "edge", "neo", "5g",
+                 "4g"}
+
+
+def device_family(model: str | None) -> str | None:
+    """`iPhone 13 Pro Max` -> `iphone 13`, `Redmi Note 12 Pro+` -> `redmi note 12`: phones
+    whose repairs rise and fall together (one launch, one age)."""
+    if not model:
+        return None
+    words = model.lower().replace("+", " + ").split()
+    while len(words) > 1 and words[-1] in VARIANT_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+def family_forecasts(history: pd.DataFrame, groups: pd.Series, horizon: int) -> pd.DataFrame:
+    """Daily demand per group (device family) forecast by the automatic choice, as
+    `group, ds, mean`: family totals are denser than their parts but too many and too sparse
+    for a Prophet fit each."""
+    totals = group_totals(history, groups)
+    totals = totals[totals["group"] != TOTAL].rename(columns={"group": "unique_id"})
+    out = forecast(totals, horizon, "D", quantiles=[0.5])
+    return out.rename(columns={"unique_id": "group"})[["group", "ds", "mean"]]
