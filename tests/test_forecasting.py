@@ -242,3 +242,30 @@ def test_family_forecasts_pool_parts_of_a_family():
     assert 0.8 < out.loc[out.group == "iphone 13", "mean"].mean() < 1.6
     verdict = pooling_backtest(history, groups, 28, family_forecasts)
     assert verdict.use_pooling == (verdict.pooled_error < verdict.per_part_error)
+
+
+def test_best_pooling_picks_the_level_that_wins_its_backtest_or_none():
+    from supplier_pipeline.lib.forecasting.aggregate import best_pooling, group_totals
+
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2025-01-01", periods=160, freq="D")
+    # demand doubles in the held-out weeks: only a forecaster that knows it beats per part
+    rates = np.where(np.arange(160) < 132, 0.3, 0.9)
+    history = pd.DataFrame([{"unique_id": part, "ds": day, "y": rng.poisson(rate)}
+                            for part in ("a", "b", "c")
+                            for day, rate in zip(days, rates, strict=True)])
+    groups = pd.Series({"a": "g", "b": "g", "c": "g"})
+    truth = group_totals(history, groups)
+
+    def knows_the_future(train, parts, horizon):
+        later = truth[(truth["group"] == "g") & (truth["ds"] > train["ds"].max())]
+        return later.head(horizon).rename(columns={"y": "mean"})
+
+    def says_nothing(train, parts, horizon):
+        return knows_the_future(train, parts, horizon).assign(mean=0.0)
+
+    best, verdicts = best_pooling(history, {"oracle": (groups, knows_the_future),
+                                            "silent": (groups, says_nothing)}, 28)
+    assert best == "oracle"
+    assert verdicts["oracle"].pooled_error < verdicts["oracle"].per_part_error
+    assert best_pooling(history, {"silent": (groups, says_nothing)}, 28)[0] is None

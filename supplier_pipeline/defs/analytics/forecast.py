@@ -26,10 +26,10 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
 
     from supplier_pipeline.lib.forecasting import forecast
     from supplier_pipeline.lib.forecasting.aggregate import (
+        best_pooling,
         device_family,
         family_forecasts,
         group_forecasts,
-        pooling_backtest,
         reconcile,
     )
     from supplier_pipeline.lib.forecasting.core import DEFAULT_QUANTILES
@@ -51,14 +51,10 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     aggregates = group_forecasts(history, brands, HORIZON_DAYS)
     # Parent levels tried for pooling: the brand (Prophet) and the device family.
     levels = {"brand": (brands, group_forecasts), "device family": (families, family_forecasts)}
-    verdicts = {name: pooling_backtest(history, groups, HORIZON_DAYS, forecaster)
-                for name, (groups, forecaster) in levels.items()}
-    best = min(verdicts, key=lambda name: verdicts[name].pooled_error)
-    verdict = verdicts[best]
-    if verdict.use_pooling:
+    best, verdicts = best_pooling(history, levels, HORIZON_DAYS)
+    if best:
         groups, forecaster = levels[best]
-        targets = aggregates if best == "brand" else forecaster(history, groups, HORIZON_DAYS)
-        predictions = reconcile(predictions, groups, targets)
+        predictions = reconcile(predictions, groups, forecaster(history, groups, HORIZON_DAYS))
     store.replace("analytics.aggregate_forecast",
                   aggregates.rename(columns={"group": "group_name"})
                   .assign(ds=lambda f: f["ds"].dt.date, forecast_date=today).to_dict("records"),
@@ -75,9 +71,9 @@ def part_demand_forecast(context: dg.AssetExecutionContext,
     return dg.MaterializeResult(metadata={
         "parts": int(rows["part_id"].nunique()), "horizon_days": HORIZON_DAYS,
         "negative_inputs_clipped": negative,
-        "pooling": f"{best}, then top-down" if verdict.use_pooling else "per part",
-        "backtest_error_per_part": verdict.per_part_error,
-        "backtest_error_pooled": verdict.pooled_error,
+        "pooling": f"{best}, then top-down" if best else "per part",
+        "backtest_error_per_part": verdicts["brand"].per_part_error,
+        "backtest_error_pooled": verdicts[best or "brand"].pooled_error,
         **{f"backtest_error_pooled_by_{name.replace(' ', '_')}": v.pooled_error
            for name, v in verdicts.items()},
         "methods": dg.MetadataValue.json(rows.drop_duplicates("part_id")["method"]

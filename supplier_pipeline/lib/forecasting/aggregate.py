@@ -107,6 +107,19 @@ def pooling_backtest(history: pd.DataFrame, groups: pd.Series, horizon: int,
     return PoolingVerdict(pooled_error < per_part_error, per_part_error, pooled_error)
 
 
+def best_pooling(history: pd.DataFrame,
+                 levels: dict[str, tuple[pd.Series, GroupForecaster]], horizon: int
+                 ) -> tuple[str | None, dict[str, PoolingVerdict]]:
+    """Backtest pooling at every parent level (name -> part groups and their forecaster):
+    the level whose pooled forecasts beat the per-part ones by the most, or None when none
+    does, and every level's verdict."""
+    verdicts = {name: pooling_backtest(history, groups, horizon, forecaster)
+                for name, (groups, forecaster) in levels.items()}
+    winners = [name for name, verdict in verdicts.items() if verdict.use_pooling]
+    best = min(winners, key=lambda name: verdicts[name].pooled_error) if winners else None
+    return best, verdicts
+
+
 def group_forecasts(history: pd.DataFrame, groups: pd.Series, horizon: int,
                     quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
     """Prophet forecasts per group and for all parts together: `group, ds, mean, q..`."""
