@@ -9,6 +9,7 @@ Run: `.venv/bin/python -m bench.forecast`
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,11 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     rows["automatic choice"] = {**scores(train, test, level, quantiles[:, 2]),
                                 "ms/series": 1000 * elapsed / len(y)}
+    # What the global model adds: the same choice with the local methods only.
+    local = replace(choice, model=None)
+    local_level, local_quantiles, _, _ = predict(train, local, [0.9])
+    rows["automatic choice, local methods only"] = {
+        **scores(train, test, local_level, local_quantiles[:, 0]), "ms/series": np.nan}
     table = pd.DataFrame(rows).T
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 160,
                            "display.max_columns", None):
@@ -116,8 +122,10 @@ def main() -> None:
           f"{promised:.3f} under Poisson demand at each part's level; observed {observed:.3f}.")
     print("\nautomatic choice per demand class:")
     for cls, pick in choice.by_class.items():
-        print(f"  {cls:13s} {pick.method:22s} level x{pick.factor:.2f}  "
-              f"quantile blend {pick.quantile_weight:.1f} empirical")
+        print(f"  {cls:13s} local: {pick.method:22s} level x{pick.factor:.2f}  "
+              f"quantile blend {pick.quantile_weight:.1f} empirical;  global model for "
+              f"level {'yes' if pick.global_level else 'no '}  "
+              f"quantiles {'yes' if pick.global_quantiles else 'no'}")
     print("\n6-month total (a lead time of 6 periods) at the automatic choice's level:")
     totals = test.sum(axis=1)
     measured = dispersion(train, 24)

@@ -1,8 +1,10 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from supplier_pipeline.lib.forecasting import forecast
+from supplier_pipeline.lib.forecasting import forecast, global_model
 from supplier_pipeline.lib.forecasting import methods as m
 from supplier_pipeline.lib.forecasting.auto import backtest_choice, lead_time_rate, predict
 from supplier_pipeline.lib.forecasting.classify import classify
@@ -269,3 +271,48 @@ def test_best_pooling_picks_the_level_that_wins_its_backtest_or_none():
     assert best == "oracle"
     assert verdicts["oracle"].pooled_error < verdicts["oracle"].per_part_error
     assert best_pooling(history, {"silent": (groups, says_nothing)}, 28)[0] is None
+
+
+def on_off_demand(series: int, periods: int, seed: int) -> np.ndarray:
+    """Parts that sell for 6 periods, then not for 6 (a campaign, a seasonal model), each on
+    its own phase. Any local average forecasts half the rate; the periods since the last sale
+    tell what comes next, and a model across all parts can learn that."""
+    rng = np.random.default_rng(seed)
+    phase = rng.integers(0, 12, (series, 1))
+    on = ((np.arange(periods) + phase) // 6) % 2 == 0
+    return rng.poisson(rng.uniform(2, 6, (series, 1)) * on).astype(float)
+
+
+def test_backtest_chooses_the_global_model_where_it_wins():
+    y = on_off_demand(300, 48, seed=11)
+    train, test = y[:, :-6], y[:, -6:]
+    choice = backtest_choice(train, horizon=6, season=12)
+    assert choice.model is not None
+    assert [cls for cls, pick in choice.by_class.items() if pick.global_level]
+    level, q, names, _ = predict(train, choice, [0.5, 0.9])
+    local_level, *_ = predict(train, replace(choice, model=None), [0.5, 0.9])
+    error = np.abs(level - test.mean(axis=1)).mean()
+    assert error < 0.5 * np.abs(local_level - test.mean(axis=1)).mean()
+    assert "global_gbm" in set(names)
+
+
+def test_global_model_quantiles_whole_monotone_and_only_for_series_with_a_scale():
+    y = on_off_demand(200, 42, seed=4)
+    train, test = y[:, :-6], y[:, -6:]
+    train[0] = 0  # never sold: no scale, left to the local methods
+    train[1] = 3  # constant: no scale either
+    model = global_model.fit(train, horizon=6, season=12)
+    level, q, covered = model.predict(train, 12, [0.5, 0.8, 0.9, 0.99])
+    assert not covered[0] and not covered[1] and covered[2:].all()
+    assert (level >= 0).all() and (q >= 0).all()
+    assert (np.diff(q, axis=1) >= 0).all()
+    assert np.array_equal(q, np.round(q))
+    # the 90 % quantile covers about 90 % of what the next periods bring, or more: whole units
+    assert 0.85 <= (test[2:] <= q[2:, 2:3]).mean() <= 0.99
+
+
+def test_global_model_needs_enough_rows_to_learn_from():
+    y = on_off_demand(20, 30, seed=1)
+    assert global_model.fit(y, horizon=6, season=12) is None
+    choice = backtest_choice(y, horizon=6, season=12)
+    assert choice.model is None and not any(p.global_level for p in choice.by_class.values())

@@ -1,6 +1,8 @@
 """The automatic choice: a rolling-origin backtest picks, per demand class, the method (or
 combination) with the lowest scaled error, and learns a calibration factor for its level and
-the blend of quantile estimates with the lowest quantile loss."""
+the blend of quantile estimates with the lowest quantile loss. Then the global model
+(`global_model`), fitted on the origins before the last one, competes with that choice on the
+last origin: per class, its level and its quantiles are used where they score better."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import poisson
 
+from supplier_pipeline.lib.forecasting import global_model
 from supplier_pipeline.lib.forecasting import methods as m
 from supplier_pipeline.lib.forecasting.classify import classify
 
@@ -65,6 +68,9 @@ class ClassChoice:
     factor: float
     quantile_weight: float
     scores: dict[str, float] = field(default_factory=dict)  # backtest RMSSE per candidate
+    # whether the global model's level and quantiles beat the local ones on the last origin
+    global_level: bool = False
+    global_quantiles: bool = False
 
 
 @dataclass
@@ -77,6 +83,7 @@ class Choice:
     # but over a lead time some of them sell again (on carparts 30 % of the obsolete parts
     # within 6 months), so lead-time quantiles use this rate instead of zero.
     wake_rate: float = 0.0
+    model: global_model.GlobalModel | None = None  # fitted on every origin, when it is used
 
 
 def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) -> Choice:
@@ -90,7 +97,6 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
             if y.shape[1] - step - spacing * k >= season]
     if not cuts:  # too short to backtest: predict() falls back to a moving average
         return Choice({}, season, half_life)
-    classes = classify(y, recent=season)
     scale = []
     actuals, trains = [], []
     for cut in cuts:
@@ -99,18 +105,21 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
         actuals.append(test)
         diffs = np.mean(np.diff(train, axis=1) ** 2, axis=1) if cut > 1 else np.ones(len(y))
         scale.append(np.where(diffs > 0, diffs, np.nan))
+    # Each series' class as it was at each origin: classes of the whole history would know
+    # the future (a part obsolete today sold nothing in the last backtest windows).
+    classes = [classify(train, recent=season) for train in trains]
     by_class: dict[str, ClassChoice] = {}
     forecasts = {name: [method(t) for t in trains] for name, method in methods.items()}
-    for cls in np.unique(classes):
-        rows = classes == cls
+    for cls in np.unique(np.concatenate(classes)):
+        rows = [at == cls for at in classes]
         best = None
         scores = {}
         for name in methods:
-            num = sum(a[rows].sum() for a in actuals)
-            den = sum(f[rows].sum() * step for f in forecasts[name])
+            num = sum(a[r].sum() for a, r in zip(actuals, rows, strict=True))
+            den = sum(f[r].sum() * step for f, r in zip(forecasts[name], rows, strict=True))
             factor = float(np.clip(num / den, 0.5, 1.2)) if den > 0 else 1.0
-            errors = [np.sqrt(np.mean((a[rows] - factor * f[rows, None]) ** 2, axis=1) / s[rows])
-                      for a, f, s in zip(actuals, forecasts[name], scale, strict=True)]
+            errors = [np.sqrt(np.mean((a[r] - factor * f[r, None]) ** 2, axis=1) / s[r])
+                      for a, f, s, r in zip(actuals, forecasts[name], scale, rows, strict=True)]
             pooled = np.concatenate(errors) if errors else np.array([])
             pooled = pooled[np.isfinite(pooled)]
             score = float(pooled.mean()) if len(pooled) else np.inf
@@ -120,11 +129,47 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
         name, _, factor = best
         weight = _best_blend(trains, actuals, forecasts[name], rows, factor, half_life)
         by_class[str(cls)] = ClassChoice(name, factor, weight, scores)
-    woke = [actual[_chosen_level(by_class, classes, forecasts, k) == 0]
+    woke = [actual[_chosen_level(by_class, classes[k], forecasts, k) == 0]
             for k, actual in enumerate(actuals)]
     periods = sum(w.size for w in woke)
     wake_rate = float(sum(w.sum() for w in woke) / periods) if periods else 0.0
-    return Choice(by_class, season, half_life, wake_rate)
+    local_level = _chosen_level(by_class, classes[-1], forecasts, len(cuts) - 1)
+    used = _global_against_local(y, cuts[-1], step, season, classes[-1], by_class, local_level,
+                                 half_life)
+    model = global_model.fit(y, step, season) if used else None
+    return Choice(by_class, season, half_life, wake_rate, model)
+
+
+def _global_against_local(y, cut, step, season, classes, by_class, local_level, half_life
+                          ) -> bool:
+    """Fit the global model on the origins whose horizon ends by `cut`, score it against the
+    local choice on the `step` periods after `cut`, and mark per class where it wins: on
+    RMSSE for the level, on pinball loss at 0.9 (divided by the scale) for the quantiles.
+    Both are scored on the series the global model covers (those with a scale)."""
+    model = global_model.fit(y, step, season, last_origin=cut - step)
+    if model is None:
+        return False
+    train, actual = y[:, :cut], y[:, cut:cut + step]
+    level, q90, covered = model.predict(train, season, [0.9])
+    mse = np.mean(np.diff(train, axis=1) ** 2, axis=1)
+    mae = global_model.scale(train)
+    local_q90 = np.zeros_like(q90)
+    for cls, pick in by_class.items():
+        rows = classes == cls
+        local_q90[rows] = blend_quantiles(train[rows], local_level[rows], [0.9],
+                                          pick.quantile_weight, half_life)
+    with np.errstate(divide="ignore", invalid="ignore"):  # series without scale: not covered
+        rmsse = {source: np.sqrt(((actual - forecast[:, None]) ** 2).mean(axis=1) / mse)
+                 for source, forecast in (("global", level), ("local", local_level))}
+        loss = {source: pinball(actual, quantile, 0.9).mean(axis=1) / mae
+                for source, quantile in (("global", q90), ("local", local_q90))}
+    for cls, pick in by_class.items():
+        rows = (classes == cls) & covered
+        if rows.any():
+            pick.scores["global"] = round(float(rmsse["global"][rows].mean()), 4)
+            pick.global_level = rmsse["global"][rows].mean() < rmsse["local"][rows].mean()
+            pick.global_quantiles = loss["global"][rows].mean() < loss["local"][rows].mean()
+    return any(p.global_level or p.global_quantiles for p in by_class.values())
 
 
 def _chosen_level(by_class: dict[str, ClassChoice], classes: np.ndarray,
@@ -145,9 +190,10 @@ def lead_time_rate(level: np.ndarray, choice: Choice) -> np.ndarray:
 
 def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:
     """The blend weight with the lowest backtest pinball loss at 0.9."""
-    pieces = [(actual[rows], weighted_quantile(train[rows], [0.9], half_life),
-               poisson.ppf(0.9, factor * level[rows])[:, None])
-              for train, actual, level in zip(trains, actuals, fitted, strict=True)]
+    pieces = [(actual[r], weighted_quantile(train[r], [0.9], half_life),
+               poisson.ppf(0.9, factor * level[r])[:, None])
+              for train, actual, level, r in zip(trains, actuals, fitted, rows, strict=True)
+              if r.any()]
     losses = {weight: sum(pinball(actual, np.floor(weight * empirical
                                                    + (1 - weight) * parametric), 0.9).mean()
                           for actual, empirical, parametric in pieces)
@@ -171,4 +217,12 @@ def predict(y: np.ndarray, choice: Choice, levels: list[float]
         quantiles[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
                                           choice.half_life)
         names[rows] = pick.method
+    if choice.model is not None:
+        global_level, global_quantiles, covered = choice.model.predict(y, choice.season, levels)
+        for cls, pick in choice.by_class.items():
+            rows = (classes == cls) & covered
+            if pick.global_level:
+                level[rows], names[rows] = global_level[rows], "global_gbm"
+            if pick.global_quantiles:
+                quantiles[rows] = global_quantiles[rows]
     return level, np.maximum.accumulate(np.maximum(quantiles, 0), axis=1), names, classes
