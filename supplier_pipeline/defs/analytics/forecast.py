@@ -18,9 +18,11 @@ HORIZON_DAYS = 56
 )
 def part_demand_forecast(context: dg.AssetExecutionContext,
                          warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Daily demand forecast per part for the next 8 weeks, with quantiles. Demand per brand
-    and in total is forecast with Prophet; the parts are pooled to their brand's or their
-    device family's forecast only when a backtest says that is more accurate."""
+    """Daily demand forecast per part for the next 8 weeks, with quantiles, by the automatic
+    choice (local methods per demand class, or the global model where it wins the backtest:
+    `method` = `global_gbm`). Demand per brand and in total is forecast with Prophet; the
+    parts are pooled to their brand's or their device family's forecast only when a backtest
+    says that is more accurate."""
     # pandas and scipy are imported when the asset runs, not when the code location loads.
     import pandas as pd
 

@@ -166,7 +166,6 @@ def _global_against_local(y, cut, step, season, classes, by_class, local_level, 
     for cls, pick in by_class.items():
         rows = (classes == cls) & covered
         if rows.any():
-            pick.scores["global"] = round(float(rmsse["global"][rows].mean()), 4)
             pick.global_level = rmsse["global"][rows].mean() < rmsse["local"][rows].mean()
             pick.global_quantiles = loss["global"][rows].mean() < loss["local"][rows].mean()
     return any(p.global_level or p.global_quantiles for p in by_class.values())

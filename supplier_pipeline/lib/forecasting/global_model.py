@@ -69,8 +69,9 @@ def features(y: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _origins(horizon: int, season: int, series: int, last: int) -> list[int]:
-    """Origins from one season in up to `last`, the latest first, as many as MAX_ROWS
-    allows; a sixth of a horizon apart, so that daily origins are not all in one week."""
+    """The latest origins up to `last` (none earlier than one season in), as many as
+    MAX_ROWS allows, a sixth of a horizon apart so that daily origins are not all in one
+    week; in time order."""
     usable = list(range(last, season - 1, -max(round(horizon / 6), 1)))
     return sorted(usable[:max(MAX_ROWS // max(series, 1), 1)])
 
