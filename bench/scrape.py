@@ -47,13 +47,14 @@ def one_run(concurrency: int, url: str) -> dict:
     """In a fresh process: one catalogue sync, measured."""
     from supplier_pipeline.demo.catalog import money
     from supplier_pipeline.demo.market import Market
+    from supplier_pipeline.demo.world import SUPPLIERS_DIR
     from supplier_pipeline.lib.scraping.records import Outcome
     from supplier_pipeline.lib.scraping.scrape import scrape
     from supplier_pipeline.lib.scraping.session import CookieStore
-    from supplier_pipeline.lib.suppliers.config import load_suppliers
+    from supplier_pipeline.lib.suppliers.config import load_supplier
 
     env = {**os.environ, **CREDENTIALS, "RICAMBI_ITALIA_URL": url}
-    config = load_suppliers(environ=env)["ricambi_italia"]
+    config = load_supplier(SUPPLIERS_DIR / "ricambi_italia.yaml", environ=env)
     politeness = config.politeness.model_copy(update={
         "concurrency": concurrency, "rate_limit_per_second": 10_000})
     config = config.model_copy(update={"politeness": politeness})

@@ -7,12 +7,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO_SUPPLIERS = ROOT / "supplier_pipeline" / "demo" / "suppliers"
 PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def pytest_configure(config):
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances
+    # The code location holds the suppliers of SUPPLIERS_DIR: in tests, the demo shops'.
+    os.environ["SUPPLIERS_DIR"] = str(DEMO_SUPPLIERS)
+    for name in ("SUPPLIER_PIPELINE_ENV", "SUPPLIER_PIPELINE_AUTOMATION"):
+        os.environ.pop(name, None)
     if not (ROOT / "dbt_project" / "target" / "manifest.json").exists():
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run([str(dbt), "parse", "--quiet"], cwd=ROOT / "dbt_project", check=True)
@@ -22,8 +27,9 @@ def pytest_configure(config):
 def isolated_environment(tmp_path, monkeypatch):
     """Every test writes its warehouse, inbox, outbox and sessions under its own tmp folder."""
     for name in ("WAREHOUSE_DSN", "WAREHOUSE_DUCKDB_PATH", "SHOP_INBOX_DIR", "PO_OUTBOX_DIR",
-                 "ALERT_WEBHOOK_URL", "SUPPLIERS_DIR"):
+                 "ALERT_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SUPPLIERS_DIR", str(DEMO_SUPPLIERS))
     monkeypatch.setenv("SUPPLIER_PIPELINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SUPPLIER_PIPELINE_STATE_DIR", str(tmp_path / "state"))
     return tmp_path

@@ -18,7 +18,8 @@ EXPECTED_ASSETS = {
     "marts/mart_supplier_performance", "raw/scrape_runs", "raw/fetch_log",
 }
 EXPECTED_JOBS = {"scrape_suppliers_job", "catalog_sync_job", "shop_ingest_job", "transform_job",
-                 "forecast_job", "price_alerts_job", "purchase_proposals_job"}
+                 "forecast_job", "price_alerts_job", "purchase_proposals_job",
+                 "freshness_checks_job"}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,11 @@ def test_jobs_schedules_and_sensors(defs):
     assert crons["catalog_ricambi_italia_schedule"] == "0 2 * * *"
     assert crons["price_alerts_schedule"] == "0 * * * *"
     assert crons["purchase_proposals_schedule"] == "*/30 * * * *"
-    assert {"shop_inbox_sensor", "run_failure_alert_sensor"} <= {s.name for s in defs.sensors}
+    assert crons["freshness_checks_schedule"] == "15 * * * *"
+    assert {"shop_inbox_sensor", "run_failure_alert_sensor", "transform_after_scrapes_sensor",
+            "stale_data_alert_sensor"} <= {s.name for s in defs.sensors}
+    # on a laptop nothing starts by itself (production: tests/test_automation.py)
+    assert {s.default_status for s in defs.schedules} == {dg.DefaultScheduleStatus.STOPPED}
 
 
 def test_scrape_schedule_requests_the_window_in_progress(defs):
@@ -61,7 +66,8 @@ def test_scrape_schedule_requests_the_window_in_progress(defs):
         {"supplier": "teile_feed", "window": "2026-11-28-08:00"})
 
 
-def test_disabled_supplier_template_is_not_a_partition(defs):
+def test_partitions_are_the_suppliers_of_suppliers_dir(defs):
+    # tests point SUPPLIERS_DIR at the demo shops; the disabled template is never loaded
     partitions = defs.resolve_job_def("scrape_suppliers_job").partitions_def
     suppliers = set(partitions.get_partitions_def_for_dimension("supplier").get_partition_keys())
     assert suppliers == {"ricambi_italia", "fixparts_js", "teile_feed"}

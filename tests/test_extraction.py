@@ -74,7 +74,9 @@ def test_probe_reports_each_field_and_never_the_password(shop_env, capsys):
 
 def test_probe_explains_a_selector_that_no_longer_matches(shop_env, tmp_path, monkeypatch,
                                                           capsys):
-    text = (Path(load_suppliers.__code__.co_filename).parent / "fixparts_js.yaml").read_text()
+    from supplier_pipeline.demo.world import SUPPLIERS_DIR
+
+    text = (SUPPLIERS_DIR / "fixparts_js.yaml").read_text()
     (tmp_path / "fixparts_changed.yaml").write_text(
         text.replace("id: fixparts_js", "id: fixparts_changed")
         .replace("title: h2.title a::text", "title: h3.name::text"))

@@ -1,9 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
 
+from supplier_pipeline.demo.world import SUPPLIERS_DIR as DEMO_DIR
 from supplier_pipeline.lib.suppliers.config import (
-    BUILTIN_DIR,
+    TEMPLATE_DIR,
     SupplierConfigError,
     load_supplier,
     load_suppliers,
@@ -16,15 +18,25 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_builtin_configs_are_valid_and_the_template_is_disabled():
+def test_shipped_configs_are_valid_and_the_template_is_disabled(monkeypatch):
+    monkeypatch.setenv("SUPPLIERS_DIR", os.pathsep.join([str(DEMO_DIR), str(TEMPLATE_DIR)]))
     configs = load_suppliers(include_disabled=True, environ={})
     assert set(configs) == {"ricambi_italia", "fixparts_js", "teile_feed", "newbest_ricambi"}
     assert not configs["newbest_ricambi"].enabled
     assert set(load_suppliers(environ={})) == {"ricambi_italia", "fixparts_js", "teile_feed"}
 
 
+def test_suppliers_come_only_from_suppliers_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("SUPPLIERS_DIR", str(tmp_path))
+    assert load_suppliers(environ={}) == {}
+    write(tmp_path, "teile_feed", (DEMO_DIR / "teile_feed.yaml").read_text())
+    assert set(load_suppliers(environ={})) == {"teile_feed"}
+    monkeypatch.setenv("SUPPLIERS_DIR", "")  # empty is unset: no folder, no suppliers
+    assert load_suppliers(environ={}) == {}
+
+
 def test_no_credentials_in_supplier_files():
-    for path in BUILTIN_DIR.glob("*.yaml"):
+    for path in [*DEMO_DIR.glob("*.yaml"), *TEMPLATE_DIR.glob("*.yaml")]:
         text = path.read_text()
         assert "password:" not in text.replace("password_field", "").replace("password_env", "")
 
@@ -73,6 +85,6 @@ politeness: {respect_robots: false}
 
 
 def test_id_must_match_file_name(tmp_path):
-    path = write(tmp_path, "other", (BUILTIN_DIR / "teile_feed.yaml").read_text())
+    path = write(tmp_path, "other", (DEMO_DIR / "teile_feed.yaml").read_text())
     with pytest.raises(SupplierConfigError, match="must match the file name"):
         load_supplier(path, environ={})

@@ -74,12 +74,15 @@ def dbt_executable() -> str:
 
 
 def _env(name: str) -> dg.EnvVar | None:
-    """An optional setting: resolved at run time when set, absent otherwise."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
+    """An optional setting: resolved at run time when set (and not empty), absent otherwise."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else None
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    # Validates the environment when the code location loads: production without its
+    # warehouse or folders stops here with the variables named, before any run starts.
+    settings.current()
     return dg.Definitions(resources={
         "warehouse": WarehouseResource(dsn=_env("WAREHOUSE_DSN"),
                                        duckdb_path=_env("WAREHOUSE_DUCKDB_PATH")),

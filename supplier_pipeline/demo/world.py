@@ -7,12 +7,16 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from supplier_pipeline.demo.market import Market
 from supplier_pipeline.demo.server import BackgroundServer, Conditions, Faults
 from supplier_pipeline.demo.shops import fixparts_js, ricambi_italia, teile_feed
 
 DEFAULT_PORTS = {"ricambi_italia": 8701, "fixparts_js": 8702, "teile_feed": 8703}
+# The demo shops' supplier files: the demo configures the product through SUPPLIERS_DIR like
+# any deployment, so a production code location never sees them.
+SUPPLIERS_DIR = Path(__file__).parent / "suppliers"
 
 
 @dataclass
@@ -45,9 +49,10 @@ class DemoShops:
     conditions: dict[str, Conditions]
 
     def environment(self) -> dict[str, str]:
-        """What the pipeline needs to reach the shops: their URLs and the credentials."""
+        """What the pipeline needs to reach the shops: their supplier files, their URLs and
+        the credentials."""
         urls = {f"{shop.upper()}_URL": server.url for shop, server in self.servers.items()}
-        return {**urls, **self.credentials.environment()}
+        return {"SUPPLIERS_DIR": str(SUPPLIERS_DIR), **urls, **self.credentials.environment()}
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """The business cadence: prices and stock every 4 hours (per supplier), the catalogue daily,
-marts after each scrape round, alerts hourly, purchase proposals every 30 minutes."""
+alerts hourly, purchase proposals every 30 minutes. The marts follow the scrapes (a sensor)."""
 
 import dagster as dg
 
@@ -9,8 +9,8 @@ from supplier_pipeline.defs.automation.jobs import (
     price_alerts_job,
     purchase_proposals_job,
     scrape_suppliers_job,
-    transform_job,
 )
+from supplier_pipeline.defs.automation.status import default_schedule_status
 from supplier_pipeline.defs.partitions import catalog_days, price_windows
 from supplier_pipeline.lib.suppliers.config import supplier_schedules
 
@@ -19,7 +19,8 @@ def _scrape_schedule(supplier_id: str, cron: str, job,
                      dimension: str, windows: dg.TimeWindowPartitionsDefinition,
                      kind: str) -> dg.ScheduleDefinition:
     @dg.schedule(name=f"{kind}_{supplier_id}_schedule", cron_schedule=cron, job=job,
-                 execution_timezone="UTC", description=f"{kind} of {supplier_id} ({cron}).")
+                 execution_timezone="UTC", description=f"{kind} of {supplier_id} ({cron}).",
+                 default_status=default_schedule_status())
     def scrape_schedule(context: dg.ScheduleEvaluationContext):
         # The window that contains the tick: the scrape observes the shop now.
         window = windows.get_partition_key_for_timestamp(
@@ -42,16 +43,16 @@ def _build_scrape_schedules() -> list[dg.ScheduleDefinition]:
 
 scrape_schedules = _build_scrape_schedules()
 
-transform_schedule = dg.ScheduleDefinition(
-    name="transform_schedule", job=transform_job, cron_schedule="30 */4 * * *",
-    execution_timezone="UTC", description="Rebuild the marts after each scrape round.")
 forecast_schedule = dg.ScheduleDefinition(
     name="forecast_schedule", job=forecast_job, cron_schedule="0 5 * * *",
-    execution_timezone="UTC", description="Forecast demand once a day.")
+    execution_timezone="UTC", description="Forecast demand once a day.",
+    default_status=default_schedule_status())
 price_alerts_schedule = dg.ScheduleDefinition(
     name="price_alerts_schedule", job=price_alerts_job, cron_schedule="0 * * * *",
-    execution_timezone="UTC", description="Check for price alerts every hour.")
+    execution_timezone="UTC", description="Check for price alerts every hour.",
+    default_status=default_schedule_status())
 purchase_proposals_schedule = dg.ScheduleDefinition(
     name="purchase_proposals_schedule", job=purchase_proposals_job,
     cron_schedule="*/30 * * * *", execution_timezone="UTC",
-    description="Propose purchase orders every 30 minutes.")
+    description="Propose purchase orders every 30 minutes.",
+    default_status=default_schedule_status())

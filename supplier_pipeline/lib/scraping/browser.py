@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 
+from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import outcome_of
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
 
@@ -14,7 +14,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def chromium_path() -> str:
-    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    return settings.current().chromium_path
 
 
 class Browser:

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from parsel import Selector
 
+from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.suppliers.config import Login
@@ -22,8 +23,7 @@ class LoginFailed(RuntimeError):
 
 
 def state_dir() -> Path:
-    default = Path.home() / ".local" / "state" / "supplier_pipeline"
-    return Path(os.environ.get("SUPPLIER_PIPELINE_STATE_DIR", default))
+    return settings.current().state_dir
 
 
 class CookieStore:

@@ -15,7 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-BUILTIN_DIR = Path(__file__).parent
+# The documented starting point for a new supplier (a disabled template); never loaded unless
+# a deployment copies it into its SUPPLIERS_DIR.
+TEMPLATE_DIR = Path(__file__).parent
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 
@@ -238,9 +240,11 @@ def load_supplier(path: Path, environ: dict[str, str] | None = None) -> Supplier
 
 
 def supplier_dirs() -> list[Path]:
-    """The built-in folder, plus SUPPLIERS_DIR when set (a deployment's own suppliers)."""
-    extra = os.environ.get("SUPPLIERS_DIR")
-    return [BUILTIN_DIR] + ([Path(extra)] if extra else [])
+    """The folders of SUPPLIERS_DIR (several separated by `:`): a deployment's suppliers, and
+    only those. The product ships no supplier of its own; the demo points this at its shops."""
+    from supplier_pipeline.lib.settings import current
+
+    return list(current().suppliers_dirs)
 
 
 def load_suppliers(include_disabled: bool = False,
