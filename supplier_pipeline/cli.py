@@ -1,4 +1,6 @@
-"""The `supplier-pipeline` command: `extract` saved pages, `probe` a supplier's live pages."""
+"""The `supplier-pipeline` command: `extract` saved pages, `probe` a supplier's live pages,
+`backup` / `restore` the warehouse and Dagster's storage, `compact-raw` old observations,
+`setup` a deployment's databases and tables."""
 
 from __future__ import annotations
 
@@ -53,6 +55,91 @@ def probe(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def _warehouse():
+    from supplier_pipeline.lib import settings
+    from supplier_pipeline.lib.warehouse import Warehouse
+
+    current = settings.current()
+    return Warehouse(current.warehouse_dsn, current.duckdb_path)
+
+
+def backup(args: argparse.Namespace) -> int:
+    from supplier_pipeline.lib.backup import backup as run_backup
+    from supplier_pipeline.lib.backup import dagster_storage
+
+    dagster = dagster_storage()
+    try:
+        manifest = run_backup(_warehouse(), dagster, Path(args.dest))
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"warehouse ({manifest['warehouse']['backend']}) -> {args.dest}")
+    print(f"Dagster storage ({manifest['dagster']['backend']}) -> {args.dest}"
+          if manifest["dagster"] else
+          "Dagster storage: not configured here (set DAGSTER_POSTGRES_* or DAGSTER_HOME)")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from supplier_pipeline.lib.backup import RestoreRefused, dagster_storage
+    from supplier_pipeline.lib.backup import restore as run_restore
+
+    try:
+        restored = run_restore(_warehouse(), dagster_storage(), Path(args.src), args.force)
+    except (RestoreRefused, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for what in restored:
+        print(f"restored {what} from {args.src}")
+    return 0
+
+
+def compact_raw(args: argparse.Namespace) -> int:
+    from supplier_pipeline.lib.retention import RETENTION_VARIABLE, compact_raw, retention_days
+
+    try:
+        days = args.older_than_days if args.older_than_days is not None else retention_days()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if days is None:
+        print(f"{RETENTION_VARIABLE} is unset and no --older-than-days: every raw observation "
+              "is kept")
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    for table in compact_raw(_warehouse(), days, dry_run=args.dry_run):
+        print(f"{table.table}: {verb} {table.removed:,} of {table.rows_before:,} rows "
+              f"(repeats older than {days} days)")
+    return 0
+
+
+def setup(args: argparse.Namespace) -> int:
+    """Create the databases and tables of Dagster's storage and of the warehouse, once."""
+    from supplier_pipeline.lib.backup import dagster_storage
+    from supplier_pipeline.lib.database_setup import (
+        DatabaseSetupError,
+        ensure_database,
+        prepare_warehouse,
+    )
+    from supplier_pipeline.lib.settings import SettingsError
+
+    try:
+        dagster = dagster_storage()
+        if dagster and dagster.dsn and ensure_database(dagster.dsn):
+            print("created Dagster's database")
+        if os.environ.get("DAGSTER_HOME"):
+            import dagster as dg
+
+            with dg.DagsterInstance.get():  # creates Dagster's tables on first use
+                print(f"Dagster instance ready ({os.environ['DAGSTER_HOME']})")
+        for line in prepare_warehouse(_warehouse()):
+            print(line)
+    except (DatabaseSetupError, SettingsError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="supplier-pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     probing.add_argument("supplier")
     probing.add_argument("--url", help="product page to read instead of the first listed")
     probing.set_defaults(run=probe)
+    backing_up = commands.add_parser("backup", help="back up the warehouse and Dagster storage")
+    backing_up.add_argument("dest", help="a new or empty folder")
+    backing_up.set_defaults(run=backup)
+    restoring = commands.add_parser("restore", help="restore a backup made by `backup`")
+    restoring.add_argument("src", help="the backup folder")
+    restoring.add_argument("--force", action="store_true",
+                           help="replace a warehouse or Dagster storage that holds data")
+    restoring.set_defaults(run=restore)
+    compacting = commands.add_parser("compact-raw",
+                                     help="remove old raw observations that repeat their offer's")
+    compacting.add_argument("--older-than-days", type=int,
+                            help="default: RAW_RETENTION_DAYS")
+    compacting.add_argument("--dry-run", action="store_true", help="count, remove nothing")
+    compacting.set_defaults(run=compact_raw)
+    setting_up = commands.add_parser(
+        "setup", help="create the databases and tables of a deployment (run before serving)")
+    setting_up.set_defaults(run=setup)
     args = parser.parse_args(argv)
     return args.run(args)
 
