@@ -1,2 +1,0 @@
--- The warehouse database beside Dagster's own, owned by the same login.
-create database warehouse;
