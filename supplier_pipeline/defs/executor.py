@@ -1,10 +1,11 @@
 """The executor every job of this code location runs its steps with, chosen by the deployment.
 
 SUPPLIER_PIPELINE_EXECUTOR unset or empty keeps Dagster's default (each step in a subprocess
-of the run). `celery` sends every step to Celery workers started with `deploy/celery.yaml`,
-so the steps of a run (one per supplier window in a backfill of the scrape job) spread
-over as many machines as there are workers. Broker and result backend are read from the
-environment when a run starts, never stored in the definitions or the run's config.
+of the run). `celery` sends every step to Celery workers started with `deploy/celery.yaml`:
+the scrapes, which fetch, parse and hold the memory, run on as many machines as there are
+workers, while each run's own process only hands its steps over and waits. Broker and result
+backend are read from the environment when a run starts, never stored in the definitions or
+the run's config.
 """
 
 import os
