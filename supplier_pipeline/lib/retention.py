@@ -63,11 +63,9 @@ def retention_days(environ: Mapping[str, str] = os.environ) -> int | None:
     return int(value)
 
 
-def _same(direction: str) -> str:
-    return " and ".join(f"{direction}({c}) over offer_week is not distinct from {c}"
-                        for c in VALUES)
-
-
+# One row value per observation: a single lag/lead compares every column at once (null-safe,
+# and null when there is no neighbour), many times faster than one window per column.
+SHOWN = f"row({', '.join(VALUES)})"
 # The repeats of one supplier's week; parameters: supplier, two prefilter bounds (a range
 # the (supplier_id, observed_at) index can serve), the week, the cutoff, the latest partition.
 REPEATS = f"""
@@ -75,10 +73,8 @@ select window_start, supplier_sku
 from (
     select
         window_start, supplier_sku, observed_at,
-        row_number() over offer_week as position,
-        count(*) over (partition by supplier_sku) as week_rows,
-        {_same('lag')} as same_as_previous,
-        {_same('lead')} as same_as_next,
+        lag({SHOWN}) over offer_week is not distinct from {SHOWN} as same_as_previous,
+        lead({SHOWN}) over offer_week is not distinct from {SHOWN} as same_as_next,
         row_number() over (partition by observed_at order by supplier_sku) as scrape_rank
     from {{table}}
     where supplier_id = ? and gate_status = 'ok'
@@ -87,7 +83,7 @@ from (
     window offer_week as (partition by supplier_sku order by observed_at)
 ) as week_rows
 where observed_at < ? and window_start <> ? and scrape_rank > 1
-    and position > 1 and position < week_rows and same_as_previous and same_as_next
+    and same_as_previous and same_as_next
 """
 
 
