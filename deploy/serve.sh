@@ -10,6 +10,13 @@
 # (.env.example); with SUPPLIER_PIPELINE_ENV=production it refuses to start without them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Settings from the checkout's .env (as docker compose reads it); the environment wins.
+if [ -f "$ROOT/.env" ]; then
+  while IFS='=' read -r key value; do
+    [[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
+    [ -n "${!key+x}" ] || export "$key=$value"
+  done < "$ROOT/.env"
+fi
 BIN="${SUPPLIER_PIPELINE_BIN:-$(dirname "$(command -v python3)")}"
 : "${DAGSTER_HOME:?set DAGSTER_HOME to the Dagster instance folder}"
 : "${DAGSTER_CODE_SERVER_HOST:=127.0.0.1}"

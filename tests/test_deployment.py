@@ -1,15 +1,17 @@
 """The deployment as shipped: `deploy/serve.sh all` starts the code server, webserver and
 daemon from the repository's dagster.yaml and workspace.yaml on PostgreSQL, in production mode,
 with a fresh DAGSTER_HOME. A schedule tick runs a scrape through the run queue, a sensor
-ingests the shop's exports, both land in the PostgreSQL warehouse, and a read-only webserver
-lets people look without launching anything."""
+ingests the shop's exports, both land in the PostgreSQL warehouse, a read-only webserver
+lets people look without launching anything, and the shipped Caddyfile asks for a login."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,6 +122,61 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+@dataclass
+class Proxy:
+    process: subprocess.Popen
+    editor_port: int
+    viewer_port: int
+
+
+def start_proxy(tmp_path: Path, web_port: int, read_only_port: int) -> Proxy:
+    """The shipped Caddyfile, on Debian's Caddy, in front of the two webservers."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but caddy is not installed (make setup installs it)")
+        pytest.skip("caddy is not installed")
+    hashes = {role: subprocess.run([caddy, "hash-password", "--plaintext", password],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+              for role, password in (("EDITOR", "editor-pass"), ("VIEWER", "viewer-pass"))}
+    editor_port, viewer_port = free_port(), free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "caddy"),
+           "XDG_CONFIG_HOME": str(tmp_path / "caddy"),
+           "PROXY_EDITOR_PORT": str(editor_port), "PROXY_VIEWER_PORT": str(viewer_port),
+           "DAGSTER_WEBSERVER_UPSTREAM": f"127.0.0.1:{web_port}",
+           "DAGSTER_READ_ONLY_UPSTREAM": f"127.0.0.1:{read_only_port}",
+           "DAGSTER_UI_EDITOR_USER": "editor", "DAGSTER_UI_VIEWER_USER": "viewer",
+           "DAGSTER_UI_EDITOR_PASSWORD_HASH": hashes["EDITOR"],
+           "DAGSTER_UI_VIEWER_PASSWORD_HASH": hashes["VIEWER"]}
+    process = subprocess.Popen(
+        [caddy, "run", "--adapter", "caddyfile", "--config", str(ROOT / "deploy" / "Caddyfile")],
+        env=env, stdout=(tmp_path / "caddy.log").open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    proxy = Proxy(process, editor_port, viewer_port)
+    wait_until(lambda: httpx.get(f"http://127.0.0.1:{proxy.editor_port}/healthz").is_success,
+               30, "the proxy did not start", tmp_path / "caddy.log")
+    return proxy
+
+
+def check_the_login(proxy: Proxy) -> None:
+    editor = f"http://127.0.0.1:{proxy.editor_port}"
+    viewer = f"http://127.0.0.1:{proxy.viewer_port}"
+    # bcrypt is slow on purpose: give each check of a password time on a busy machine
+    client = httpx.Client(timeout=60)
+    assert client.get(f"{editor}/server_info").status_code == 401
+    assert client.get(f"{editor}/server_info", auth=("editor", "wrong")).status_code == 401
+    assert client.get(f"{viewer}/server_info", auth=("editor", "editor-pass")).status_code == 401
+    assert client.get(f"{editor}/server_info", auth=("editor", "editor-pass")).is_success
+
+    def may_launch(url: str, auth: tuple[str, str]) -> bool:
+        answer = httpx.post(f"{url}/graphql", json={"query": PERMISSIONS}, auth=auth,
+                            timeout=60).json()["data"]["permissions"]
+        return {p["permission"]: p["value"] for p in answer}["launch_pipeline_execution"]
+
+    assert may_launch(editor, ("editor", "editor-pass")) is True
+    assert may_launch(viewer, ("viewer", "viewer-pass")) is False
+
+
 def warehouse_rows(dsn: str, table: str) -> int:
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(f"select count(*) from {table}")
@@ -170,6 +227,11 @@ def test_the_shipped_stack_runs_by_itself_on_postgres(tmp_path, databases, shops
         editor = {p["permission"]: p["value"]
                   for p in graphql(web_port, PERMISSIONS)["permissions"]}
         assert editor["launch_pipeline_execution"] is True
+        proxy = start_proxy(tmp_path, web_port, read_only_port)
+        try:
+            check_the_login(proxy)
+        finally:
+            stop(proxy.process)
     finally:
         if viewer:
             stop(viewer)

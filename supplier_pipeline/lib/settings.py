@@ -29,7 +29,7 @@ REQUIRED_IN_PRODUCTION = {
 }
 _READ = (*REQUIRED_IN_PRODUCTION, "SUPPLIER_PIPELINE_ENV", "SUPPLIER_PIPELINE_DATA_DIR",
          "WAREHOUSE_DUCKDB_PATH", "SUPPLIER_PIPELINE_AUTOMATION", "ALERT_WEBHOOK_URL",
-         "CHROMIUM_PATH", "DAGSTER_WEBSERVER_URL")
+         "CHROMIUM_PATH")
 
 
 class SettingsError(RuntimeError):
@@ -50,7 +50,6 @@ class Settings(BaseModel):
     automation_on: bool
     alert_webhook_url: str | None
     chromium_path: str
-    webserver_url: str | None
 
     @property
     def production(self) -> bool:
@@ -92,7 +91,6 @@ def load(environ: Mapping[str, str]) -> Settings:
         automation_on=automation == "on",
         alert_webhook_url=value["ALERT_WEBHOOK_URL"],
         chromium_path=value["CHROMIUM_PATH"] or "/usr/bin/chromium",
-        webserver_url=value["DAGSTER_WEBSERVER_URL"],
     )
 
 

@@ -4,9 +4,12 @@ import dagster as dg
 
 from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
 
+OFFERS = dg.AssetKey(["raw", "supplier_offers"])
+# The freshness check looks at every supplier: it runs hourly on its own, not in each scrape.
 scrape_suppliers_job = dg.define_asset_job(
     "scrape_suppliers_job",
-    selection=dg.AssetSelection.assets(["raw", "supplier_offers"]),
+    selection=dg.AssetSelection.assets(OFFERS) - dg.AssetSelection.checks(
+        dg.AssetCheckKey(OFFERS, "every_supplier_scraped_within_its_cadence")),
     partitions_def=supplier_price_windows,
     description="Prices and stock of one supplier for one 4-hour window.",
 )
