@@ -46,9 +46,9 @@ def test_failed_write_leaves_previous_rows(store):
 
 def test_an_older_table_gains_new_columns(store):
     with store.connect() as connection:
-        store._execute(connection, "create schema if not exists raw")
-        store._execute(connection, "create table raw.shop_parts (part_id varchar, brand varchar)")
-        store._execute(connection, "insert into raw.shop_parts values ('old', 'Apple')")
+        store.execute(connection, "create schema if not exists raw")
+        store.execute(connection, "create table raw.shop_parts (part_id varchar, brand varchar)")
+        store.execute(connection, "insert into raw.shop_parts values ('old', 'Apple')")
     store.append("raw.shop_parts", [{"part_id": "new", "brand": "Samsung", "ean": "123"}])
     data = store.read("select part_id, ean from raw.shop_parts order by part_id")
     assert list(data["part_id"]) == ["new", "old"]

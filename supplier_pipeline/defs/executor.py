@@ -8,10 +8,10 @@ backend are read from the environment when a run starts, never stored in the def
 the run's config.
 """
 
-import os
-
 import dagster as dg
 from dagster_celery import celery_executor
+
+from supplier_pipeline.lib import settings
 
 EXECUTORS = ("celery",)
 
@@ -19,7 +19,7 @@ EXECUTORS = ("celery",)
 def celery_queue() -> str:
     """The queue this code location's steps go to: workers must listen on the same one
     (`-q`), so several code locations or test runs can share one broker."""
-    return os.environ.get("CELERY_QUEUE") or "dagster"
+    return settings.current().celery_queue
 
 
 def choose_executor(name: str) -> dg.ExecutorDefinition | None:
@@ -37,5 +37,4 @@ def choose_executor(name: str) -> dg.ExecutorDefinition | None:
 
 @dg.definitions
 def executor() -> dg.Definitions:
-    return dg.Definitions(executor=choose_executor(os.environ.get("SUPPLIER_PIPELINE_EXECUTOR",
-                                                                  "").strip()))
+    return dg.Definitions(executor=choose_executor(settings.current().executor or ""))

@@ -25,10 +25,12 @@ def main() -> None:
         os.environ.update(shops.environment())
         for shop, server in shops.servers.items():
             print(f"demo shop {shop}: {server.url}")
-        dagster = Path(sys.executable).parent / "dagster"
+        dg = Path(sys.executable).parent / "dg"
         with contextlib.suppress(KeyboardInterrupt):
-            subprocess.run([str(dagster), "dev", "-h", "127.0.0.1", "-p", "3000"],
-                           cwd=PROJECT_ROOT, check=False)
+            # dg checks that it runs in the project's virtualenv, as `make dev` does
+            subprocess.run([str(dg), "dev", "--host", "127.0.0.1", "--port", "3000"],
+                           cwd=PROJECT_ROOT, env={**os.environ, "VIRTUAL_ENV": sys.prefix},
+                           check=False)
     webhook.stop()
 
 

@@ -129,10 +129,10 @@ def _compact_week(warehouse: Warehouse, table: str, supplier_id: str, week: date
         repeats = REPEATS.format(table=table, row_id="rowid")
         delete = f"delete from {table} where rowid in ({repeats})"
     with warehouse.connect() as connection:
-        found = warehouse._execute(connection, f"select count(*) from ({repeats}) as r",
+        found = warehouse.execute(connection, f"select count(*) from ({repeats}) as r",
                                    params).fetchone()[0]
         if found and not dry_run:
-            warehouse._execute(connection, delete, params)
+            warehouse.execute(connection, delete, params)
     return int(found)
 
 

@@ -29,7 +29,7 @@ REQUIRED_IN_PRODUCTION = {
 }
 _READ = (*REQUIRED_IN_PRODUCTION, "SUPPLIER_PIPELINE_ENV", "SUPPLIER_PIPELINE_DATA_DIR",
          "WAREHOUSE_DUCKDB_PATH", "SUPPLIER_PIPELINE_AUTOMATION", "ALERT_WEBHOOK_URL",
-         "CHROMIUM_PATH")
+         "CHROMIUM_PATH", "SUPPLIER_PIPELINE_EXECUTOR", "CELERY_QUEUE")
 
 
 class SettingsError(RuntimeError):
@@ -50,6 +50,8 @@ class Settings(BaseModel):
     automation_on: bool
     alert_webhook_url: str | None
     chromium_path: str
+    executor: str | None  # None: Dagster's multiprocess executor (defs/executor.py)
+    celery_queue: str
 
     @property
     def production(self) -> bool:
@@ -91,6 +93,8 @@ def load(environ: Mapping[str, str]) -> Settings:
         automation_on=automation == "on",
         alert_webhook_url=value["ALERT_WEBHOOK_URL"],
         chromium_path=value["CHROMIUM_PATH"] or "/usr/bin/chromium",
+        executor=value["SUPPLIER_PIPELINE_EXECUTOR"],
+        celery_queue=value["CELERY_QUEUE"] or "dagster",
     )
 
 

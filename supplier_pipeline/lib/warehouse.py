@@ -67,7 +67,7 @@ class Warehouse:
         finally:
             connection.close()
 
-    def _execute(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+    def execute(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement inside the connection's transaction.
 
         A DuckDB cursor is a second connection with its own transaction, so DuckDB statements
@@ -83,18 +83,18 @@ class Warehouse:
         """Create missing schemas and tables, and add columns a newer version defines, so an
         existing warehouse keeps working after an upgrade."""
         for schema in sorted({t.split(".")[0] for t in tables}):
-            self._execute(connection, f"create schema if not exists {schema}")
+            self.execute(connection, f"create schema if not exists {schema}")
         for table in tables:
-            self._execute(connection, _ddl(table))
+            self.execute(connection, _ddl(table))
             schema, name = table.split(".")
-            existing = {row[0] for row in self._execute(
+            existing = {row[0] for row in self.execute(
                 connection, "select column_name from information_schema.columns "
                 "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
             for column, kind in TABLES[table]:
                 if column not in existing:
-                    self._execute(connection, f"alter table {table} add column {column} {kind}")
+                    self.execute(connection, f"alter table {table} add column {column} {kind}")
             for columns in INDEXES.get(table, []) if self.dsn else []:
-                self._execute(connection, f"create index if not exists {name}__{'__'.join(columns)}"
+                self.execute(connection, f"create index if not exists {name}__{'__'.join(columns)}"
                                           f" on {table} ({', '.join(columns)})")
 
     def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
@@ -119,7 +119,7 @@ class Warehouse:
 
     def _delete(self, connection: Any, table: str, where: Mapping[str, Any]) -> None:
         condition = " and ".join(f"{column} = ?" for column in where) or "true"
-        self._execute(connection, f"delete from {table} where {condition}", list(where.values()))
+        self.execute(connection, f"delete from {table} where {condition}", list(where.values()))
 
     def _insert(self, connection: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -150,7 +150,7 @@ class Warehouse:
         import pandas as pd
 
         with self.connect() as connection:
-            result = self._execute(connection, sql, params)
+            result = self.execute(connection, sql, params)
             if self.dsn:
                 names = [d[0] for d in result.description]
                 return pd.DataFrame(result.fetchall(), columns=names)
