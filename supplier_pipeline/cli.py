@@ -1,6 +1,6 @@
 """The `supplier-pipeline` command: `extract` saved pages, `probe` a supplier's live pages,
 `backup` / `restore` the warehouse and Dagster's storage, `compact-raw` old observations,
-`setup` a deployment's databases and tables."""
+`setup` a deployment's databases and tables, `po` list / show / approve / reject."""
 
 from __future__ import annotations
 
@@ -140,6 +140,41 @@ def setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def po(args: argparse.Namespace) -> int:
+    """The PO ledger: list, show one with its lines and history, approve or reject."""
+    from datetime import UTC, datetime
+
+    from supplier_pipeline.lib.purchasing import ledger
+    from supplier_pipeline.lib.purchasing.approval import decide
+
+    store = _warehouse()
+    if args.action == "list":
+        found = ledger.orders(store, args.state or None)
+        for row in found.itertuples(index=False):
+            print(f"{row.po_id}  {row.state:<15} {row.supplier_id:<16} {float(row.total):>10.2f} "
+                  f"{row.currency}  {row.created_at}")
+        print(f"{len(found)} purchase order(s)")
+        return 0
+    if args.action == "show":
+        found = ledger.orders(store)
+        header = found[found["po_id"] == args.po_ids[0]] if args.po_ids else found.iloc[0:0]
+        if header.empty:
+            print(f"no purchase order {args.po_ids[0] if args.po_ids else ''}", file=sys.stderr)
+            return 2
+        print(header.iloc[0].to_string())
+        print(ledger.lines_of(store, args.po_ids[0]).to_string(index=False))
+        print(ledger.events_of(store, args.po_ids[0]).to_string(index=False))
+        return 0
+    try:
+        for line in decide(store, args.po_ids, args.action, args.reviewer, args.note,
+                           datetime.now(UTC)):
+            print(line)
+    except ValueError as exc:  # IllegalTransition included
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="supplier-pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     setting_up = commands.add_parser(
         "setup", help="create the databases and tables of a deployment (run before serving)")
     setting_up.set_defaults(run=setup)
+    orders = commands.add_parser("po", help="purchase orders: list, show, approve, reject")
+    orders.add_argument("action", choices=["list", "show", "approve", "reject"])
+    orders.add_argument("po_ids", nargs="*", help="PO ids (show: one; approve/reject: any)")
+    orders.add_argument("--state", action="append", help="list: only POs in this state")
+    orders.add_argument("--reviewer", default=os.environ.get("USER", ""),
+                        help="who decides (default: $USER)")
+    orders.add_argument("--note", default="", help="why (kept in the PO's history)")
+    orders.set_defaults(run=po)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -1,10 +1,7 @@
-import json
-from datetime import UTC, datetime
 
 import pandas as pd
 
 from supplier_pipeline.lib.forecasting import forecast, lead_time_demand_quantile
-from supplier_pipeline.lib.purchasing.po_files import content_hash, write_po_files
 from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
 
 
@@ -74,14 +71,3 @@ def test_reorder_point_uses_the_lead_time_rate_of_a_part_forecast_at_zero():
     assert propose(waking, offer).reorder_point == 5
 
 
-def test_po_files_are_complete_and_identified_by_content(tmp_path):
-    lines = [{"part_id": "p1", "supplier_sku": "A", "quantity": 2, "unit_price": 10.5,
-              "reason": "r"}, {"part_id": "p2", "supplier_sku": "B", "quantity": 1,
-                               "unit_price": 3, "reason": "r"}]
-    files = write_po_files(tmp_path, "s", "Supplier", lines, datetime(2026, 11, 28, tzinfo=UTC))
-    document = json.loads(files.json_path.read_text())
-    assert document["total"] == "24.00" and len(document["lines"]) == 2
-    assert files.csv_path.read_text().splitlines()[0].startswith("line,supplier_sku")
-    assert not list(tmp_path.glob(".*.tmp"))
-    assert content_hash("s", list(reversed(lines))) == files.content_hash
-    assert content_hash("s", [{**lines[0], "quantity": 3}, lines[1]]) != files.content_hash

@@ -54,8 +54,19 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("part_id", "varchar"), ("on_hand", "integer"), ("counted_at", "timestamptz"),
     ],
     "raw.open_purchase_orders": [
-        ("po_id", "varchar"), ("supplier_id", "varchar"), ("part_id", "varchar"),
-        ("quantity", "integer"), ("ordered_at", "timestamptz"), ("expected_at", "timestamptz"),
+        ("po_id", "varchar"), ("line", "integer"), ("supplier_id", "varchar"),
+        ("part_id", "varchar"), ("quantity", "integer"), ("ordered_at", "timestamptz"),
+        ("expected_at", "timestamptz"),
+    ],
+    # what the order system sends back about our POs (lib/shop/ingest.py)
+    "raw.po_acknowledgements": [
+        ("po_id", "varchar"), ("supplier_sku", "varchar"), ("order_number", "varchar"),
+        ("status", "varchar"), ("confirmed_quantity", "integer"), ("confirmed_price", MONEY),
+        ("acknowledged_at", "timestamptz"),
+    ],
+    "raw.goods_received": [
+        ("po_id", "varchar"), ("supplier_sku", "varchar"), ("quantity", "integer"),
+        ("received_at", "timestamptz"), ("invoiced_price", MONEY),
     ],
     "raw.shop_quarantine": [
         ("source", "varchar"), ("file", "varchar"), ("line", "integer"), ("record", "varchar"),
@@ -96,6 +107,24 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("line_total", MONEY), ("on_hand", "integer"), ("on_order", "integer"),
         ("reserved", "integer"), ("reorder_point", "integer"), ("order_up_to", "integer"),
         ("reason", "varchar"), ("proposed_at", "timestamptz"),
+    ],
+    # The purchase-order ledger (lib/purchasing/ledger.py): one row per PO and per line, the
+    # PO's current state, and every transition, append-only.
+    "purchasing.purchase_orders": [
+        ("po_id", "varchar"), ("supplier_id", "varchar"), ("state", "varchar"),
+        ("content_hash", "varchar"), ("currency", "varchar"), ("total", MONEY),
+        ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+        ("order_number", "varchar"),  # the order system's own number, from its acknowledgement
+    ],
+    "purchasing.purchase_order_lines": [
+        ("po_id", "varchar"), ("line", "integer"), ("part_id", "varchar"),
+        ("supplier_sku", "varchar"), ("quantity", "integer"), ("unit_price", MONEY),
+        ("line_total", MONEY), ("reason", "varchar"), ("confirmed_quantity", "integer"),
+        ("confirmed_price", MONEY), ("received_quantity", "integer"),
+    ],
+    "purchasing.purchase_order_events": [
+        ("po_id", "varchar"), ("state", "varchar"), ("happened_at", "timestamptz"),
+        ("actor", "varchar"), ("reason", "varchar"),
     ],
     "analytics.po_files": [
         ("proposal_id", "varchar"), ("supplier_id", "varchar"), ("content_hash", "varchar"),

@@ -109,19 +109,19 @@ class Warehouse:
             self.ensure_tables(connection, [s.table for s in slices])
             for piece in slices:
                 self._delete(connection, piece.table, piece.where)
-                self._insert(connection, piece.table, piece.rows)
+                self.insert(connection, piece.table, piece.rows)
 
     def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
         with self.connect() as connection:
             self.ensure_tables(connection, [table])
-            self._insert(connection, table, rows)
+            self.insert(connection, table, rows)
         return len(rows)
 
     def _delete(self, connection: Any, table: str, where: Mapping[str, Any]) -> None:
         condition = " and ".join(f"{column} = ?" for column in where) or "true"
         self.execute(connection, f"delete from {table} where {condition}", list(where.values()))
 
-    def _insert(self, connection: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    def insert(self, connection: Any, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
         columns = TABLES[table]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from supplier_pipeline.defs.resources import FoldersResource, WarehouseResource
-from supplier_pipeline.lib.shop.ingest import SOURCES, ShopFileError, read_shop_file
+from supplier_pipeline.lib.shop.ingest import OPTIONAL, SOURCES, ShopFileError, read_shop_file
 from supplier_pipeline.lib.warehouse import Slice
 
 
@@ -14,6 +14,9 @@ def _ingest(source: str, folders: FoldersResource, warehouse: WarehouseResource,
             check_parts: bool) -> dg.MaterializeResult:
     filename, model = SOURCES[source]
     path = folders.inbox() / filename
+    if source in OPTIONAL and not path.exists():
+        return dg.MaterializeResult(metadata={"file": str(path), "rows": 0,
+                                              "note": "not delivered yet"})
     store = warehouse.get()
     known = None
     if check_parts and store.table_exists("raw.shop_parts"):
@@ -52,3 +55,7 @@ repair_orders = _shop_asset(
 stock_on_hand = _shop_asset("stock_on_hand", "Stock on hand per part, as last counted.", True)
 open_purchase_orders = _shop_asset(
     "open_purchase_orders", "Purchase-order lines ordered but not yet delivered.", True)
+po_acknowledgements = _shop_asset(
+    "po_acknowledgements", "The order system's answers to our POs, per line.", False)
+goods_received = _shop_asset(
+    "goods_received", "Deliveries of our PO lines, as the order system booked them.", False)

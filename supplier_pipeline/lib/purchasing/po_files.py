@@ -1,37 +1,31 @@
-"""Purchase-order files for the shop's order system: one CSV and one JSON per supplier and
-proposal, written atomically (temporary file, then rename) so a reader never sees half a file.
+"""Purchase-order files for the shop's order system: `<po_id>.csv` and `<po_id>.json` per
+approved PO, written atomically (temporary file, then rename) so a reader never sees half a
+file, the JSON last. Their content comes only from the ledger, so writing them again after a
+crash gives the same bytes under the same names: the order system sees one order, not two.
+The JSON validates against `po-file-v1.schema.json`, which is copied beside the files.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
-SCHEMA_URL = "https://supplier-pipeline.invalid/schemas/po-file-v1.json"
+SCHEMA_FILE = Path(__file__).with_name("po-file-v1.schema.json")
 CSV_COLUMNS = ["line", "supplier_sku", "part_id", "quantity", "unit_price", "line_total",
                "currency", "reason"]
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class PoFiles:
-    proposal_id: str
-    content_hash: str
+    po_id: str
     csv_path: Path
     json_path: Path
-
-
-def content_hash(supplier_id: str, lines: list[dict]) -> str:
-    """Identifies what is ordered, not when: the same order is never emitted twice."""
-    key = sorted((line["supplier_sku"], int(line["quantity"]), str(line["unit_price"]))
-                 for line in lines)
-    return hashlib.sha256(json.dumps([supplier_id, key]).encode()).hexdigest()
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -43,32 +37,39 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write_po_files(outbox: Path, supplier_id: str, supplier_name: str, lines: list[dict],
-                   created_at: datetime, currency: str = "EUR") -> PoFiles:
-    digest = content_hash(supplier_id, lines)
-    proposal_id = f"PO-{supplier_id}-{created_at:%Y%m%dT%H%M}-{digest[:8]}"
+def spreadsheet_safe(value: object) -> object:
+    """Text a spreadsheet would run as a formula, quoted so it stays text."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def po_document(po: dict, supplier_name: str, lines: list[dict]) -> dict:
+    """The JSON document of one PO (its content depends on the ledger only)."""
+    rows = [{"line": int(line["line"]), "part_id": line["part_id"],
+             "supplier_sku": line["supplier_sku"], "quantity": int(line["quantity"]),
+             "unit_price": f"{line['unit_price']:.2f}", "line_total": f"{line['line_total']:.2f}",
+             "reason": line["reason"] or ""}
+            for line in sorted(lines, key=lambda x: int(x["line"]))]
+    return {"$schema": SCHEMA_FILE.name, "po_id": po["po_id"], "supplier_id": po["supplier_id"],
+            "supplier_name": supplier_name, "created_at": po["created_at"].isoformat(),
+            "approved_at": po["approved_at"].isoformat(), "approved_by": po["approved_by"],
+            "currency": po["currency"], "total": f"{po['total']:.2f}", "lines": rows}
+
+
+def write_po_files(outbox: Path, document: dict) -> PoFiles:
+    """Write (or rewrite, identically) the CSV and JSON of one PO document."""
     outbox.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for number, line in enumerate(sorted(lines, key=lambda x: x["part_id"]), start=1):
-        price = Decimal(str(line["unit_price"])).quantize(Decimal("0.01"))
-        rows.append({"line": number, "supplier_sku": line["supplier_sku"],
-                     "part_id": line["part_id"], "quantity": int(line["quantity"]),
-                     "unit_price": str(price),
-                     "line_total": str((price * int(line["quantity"])).quantize(Decimal("0.01"))),
-                     "currency": currency, "reason": line["reason"]})
+    schema = outbox / SCHEMA_FILE.name
+    if not schema.exists() or schema.read_bytes() != SCHEMA_FILE.read_bytes():
+        _atomic_write(schema, SCHEMA_FILE.read_text(encoding="utf-8"))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
-    document = {
-        "$schema": SCHEMA_URL, "proposal_id": proposal_id, "supplier_id": supplier_id,
-        "supplier_name": supplier_name, "created_at": created_at.isoformat(),
-        "currency": currency, "content_hash": digest,
-        "total": str(sum((Decimal(r["line_total"]) for r in rows), Decimal("0.00"))),
-        "lines": rows,
-    }
-    csv_path, json_path = outbox / f"{proposal_id}.csv", outbox / f"{proposal_id}.json"
+    for line in document["lines"]:
+        writer.writerow({k: spreadsheet_safe(v) for k, v in
+                         {**line, "currency": document["currency"]}.items()})
+    po_id = document["po_id"]
+    csv_path, json_path = outbox / f"{po_id}.csv", outbox / f"{po_id}.json"
     _atomic_write(csv_path, buffer.getvalue())
     # The JSON goes last: its presence tells the order system that both files are complete.
-    _atomic_write(json_path, json.dumps(document, indent=2, ensure_ascii=False))
-    return PoFiles(proposal_id, digest, csv_path, json_path)
+    _atomic_write(json_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return PoFiles(po_id, csv_path, json_path)

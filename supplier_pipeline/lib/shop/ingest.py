@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +21,8 @@ class ShopFileError(ValueError):
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # what identifies a row in the export: a second row with the same key is quarantined
+    key: ClassVar[tuple[str, ...]]
 
     @field_validator("*", mode="before")
     @classmethod
@@ -27,6 +31,7 @@ class Row(BaseModel):
 
 
 class ShopPart(Row):
+    key = ("part_id",)
     part_id: str = Field(min_length=1)
     brand: str
     device_model: str
@@ -37,6 +42,8 @@ class ShopPart(Row):
 
 
 class RepairOrder(Row):
+    # a repair that uses several parts (a display and its adhesive) is one row per part
+    key = ("order_id", "part_id")
     order_id: str = Field(min_length=1)
     created_at: datetime
     device_model: str
@@ -48,13 +55,17 @@ class RepairOrder(Row):
 
 
 class StockLevel(Row):
+    key = ("part_id",)
     part_id: str = Field(min_length=1)
     on_hand: int = Field(ge=0)
     counted_at: datetime
 
 
 class OpenPurchaseOrder(Row):
+    # one row per PO line, whatever system wrote it: by line number when the export has one
+    key = ("po_id", "line", "part_id")
     po_id: str = Field(min_length=1)
+    line: int | None = Field(None, ge=1)
     supplier_id: str
     part_id: str
     quantity: int = Field(gt=0)
@@ -62,12 +73,41 @@ class OpenPurchaseOrder(Row):
     expected_at: datetime | None = None
 
 
+class PoAcknowledgement(Row):
+    """The order system's answer to one line of one of our POs."""
+
+    key = ("po_id", "supplier_sku")
+    po_id: str = Field(min_length=1)
+    supplier_sku: str = Field(min_length=1)
+    order_number: str | None = None  # the order system's own number for the PO
+    status: str = Field(pattern="^(accepted|rejected)$")
+    confirmed_quantity: int | None = Field(None, ge=0)
+    confirmed_price: Decimal | None = Field(None, ge=0, decimal_places=2)
+    acknowledged_at: datetime
+
+
+class GoodsReceived(Row):
+    """One delivery of one PO line (a line may arrive in several deliveries)."""
+
+    key = ("po_id", "supplier_sku", "received_at")
+    po_id: str = Field(min_length=1)
+    supplier_sku: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+    received_at: datetime
+    invoiced_price: Decimal | None = Field(None, ge=0, decimal_places=2)
+
+
 SOURCES: dict[str, tuple[str, type[Row]]] = {
     "shop_parts": ("parts.csv", ShopPart),
     "repair_orders": ("repair_orders.csv", RepairOrder),
     "stock_on_hand": ("stock_on_hand.csv", StockLevel),
     "open_purchase_orders": ("open_purchase_orders.csv", OpenPurchaseOrder),
+    "po_acknowledgements": ("po_acknowledgements.csv", PoAcknowledgement),
+    "goods_received": ("goods_received.csv", GoodsReceived),
 }
+# Exports the order system sends only once there is something to say: until the first one
+# arrives, their tables stay empty and nothing fails.
+OPTIONAL = {"po_acknowledgements", "goods_received"}
 
 
 @dataclass
@@ -93,8 +133,7 @@ def read_shop_file(path: Path, model: type[Row],
             raise ShopFileError(f"{path}: missing columns {sorted(missing)}; "
                                 "the previous data is kept")
         result = Ingested()
-        seen: set[str] = set()
-        key = next(iter(model.model_fields))
+        seen: set[tuple] = set()
         for line, record in enumerate(reader, start=2):
             try:
                 row = model.model_validate(record).model_dump()
@@ -107,10 +146,12 @@ def read_shop_file(path: Path, model: type[Row],
                 result.quarantined.append({"line": line, "record": record,
                                            "reason": f"unknown part_id {part!r}"})
                 continue
-            if row[key] in seen:
+            key = tuple(row[name] for name in model.key)
+            if key in seen:
+                named = ", ".join(f"{n} {v!r}" for n, v in zip(model.key, key, strict=True))
                 result.quarantined.append({"line": line, "record": record,
-                                           "reason": f"duplicate {key} {row[key]!r}"})
+                                           "reason": f"duplicate row for {named}"})
                 continue
-            seen.add(row[key])
+            seen.add(key)
             result.good.append(row)
     return result

@@ -157,6 +157,11 @@ class Purchasing(Strict):
     shipping_fee: float = Field(0.0, ge=0)
     free_shipping_above: float | None = None
     min_order_value: float = Field(0.0, ge=0)
+    # A PO up to this total (net) is approved without a person when its quantities and prices
+    # are usual; unset, every PO to this supplier waits for someone to approve it.
+    auto_approve_up_to: float | None = Field(None, ge=0)
+    max_quantity_factor: float = Field(3.0, gt=1)  # a line above this x the usual order waits
+    max_price_factor: float = Field(1.5, gt=1)  # a price above this x the recent price waits
 
 
 class Schedule(Strict):

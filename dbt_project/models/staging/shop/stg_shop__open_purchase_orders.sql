@@ -1,5 +1,6 @@
 select
     po_id,
+    line,
     supplier_id,
     part_id,
     quantity,

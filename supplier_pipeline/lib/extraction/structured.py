@@ -1,0 +1,185 @@
+"""The product as the page's structured data states it: JSON-LD, microdata, RDFa and
+OpenGraph, read by extruct. These are the shop's own claims, so they are trusted first, but
+not blindly: a product with several offers (sizes, colours, sellers) is in stock when any
+of them is, and its price is the one its offers agree on."""
+
+from __future__ import annotations
+
+import re
+
+import extruct
+from parsel import Selector
+
+from supplier_pipeline.lib.extraction.found import Found
+
+IN_STOCK_TYPES = ("instock", "limitedavailability", "onlineonly", "instoreonly", "presale",
+                  "preorder", "backorder", "in_stock")
+OUT_OF_STOCK_TYPES = ("outofstock", "soldout", "discontinued", "out_of_stock", "oos")
+# How far each syntax is trusted when layers disagree: JSON-LD is written for search
+# engines on purpose; OpenGraph is often a shop-wide template.
+CONFIDENCE = {"json-ld": 0.9, "microdata": 0.85, "rdfa": 0.8, "opengraph": 0.7}
+# A cheap look at the markup first: extruct's RDFa reader alone costs milliseconds a page.
+SYNTAX_MARKERS = {
+    "json-ld": re.compile(r"application/ld\+json", re.IGNORECASE),
+    "microdata": re.compile(r"\bitemscope\b", re.IGNORECASE),
+    "rdfa": re.compile(r"\btypeof\s*=", re.IGNORECASE),
+    "opengraph": re.compile(r"""property\s*=\s*["']?(?:og|product):""", re.IGNORECASE),
+}
+
+
+def _type_names(item: dict) -> list[str]:
+    kind = item.get("@type", [])
+    return [str(k).rsplit("/", 1)[-1].lower() for k in (kind if isinstance(kind, list) else [kind])]
+
+
+def _products(items: object, depth: int = 0) -> list[dict]:
+    found: list[dict] = []
+    if depth > 8 or not isinstance(items, list):
+        return found
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        found += _products(item.get("@graph"), depth + 1)
+        if {"product", "productgroup", "individualproduct", "productmodel"} & set(
+                _type_names(item)):
+            found.append(item)
+    return found
+
+
+def _first(value: object) -> object:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def text(value: object) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or value.get("@id")
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value).strip() or None
+
+
+def availability(value: object) -> str | None:
+    """schema.org availability (`https://schema.org/InStock`, `OutOfStock`, `in stock`)."""
+    word = (text(value) or "").lower().replace(" ", "").rsplit("/", 1)[-1]
+    if any(word.endswith(t) for t in OUT_OF_STOCK_TYPES):
+        return "OutOfStock"
+    if any(word == t for t in IN_STOCK_TYPES):
+        return "InStock"
+    return None
+
+
+def _offers(product: dict) -> list[dict]:
+    offers = product.get("offers")
+    offers = offers if isinstance(offers, list) else [offers]
+    flat: list[dict] = []
+    for offer in offers:
+        if isinstance(offer, dict):
+            inner = offer.get("offers")  # an AggregateOffer listing its offers
+            flat += [o for o in (inner if isinstance(inner, list) else [inner])
+                     if isinstance(o, dict)] or [offer]
+    return flat
+
+
+def _price(offer: dict) -> tuple[str | None, str | None]:
+    spec = _first(offer.get("priceSpecification"))
+    spec = spec if isinstance(spec, dict) else {}
+    price = text(offer.get("price")) or text(offer.get("lowPrice")) or text(spec.get("price"))
+    currency = text(offer.get("priceCurrency")) or text(spec.get("priceCurrency"))
+    return price, currency
+
+
+def _from_product(product: dict, layer: str) -> dict[str, Found]:
+    confidence = CONFIDENCE[layer]
+    out: dict[str, Found] = {}
+    offers = _offers(product)
+    prices = [p for p in (_price(o) for o in offers) if p[0]]
+    if prices:
+        # Offers of one product at different prices are sizes or sellers: the first is the
+        # one the page shows first, trusted less when the others disagree with it.
+        agree = len({p for p, _ in prices}) == 1
+        out["price"] = Found(prices[0][0], layer, confidence if agree else confidence - 0.2)
+        if prices[0][1]:
+            out["currency"] = Found(prices[0][1], layer, confidence)
+    states = [s for s in (availability(o.get("availability")) for o in offers) if s]
+    if states:
+        state = "InStock" if "InStock" in states else "OutOfStock"
+        out["availability"] = Found(state, layer, confidence)
+    tiers = _structured_breaks(offers)
+    if tiers:
+        out["price_breaks"] = Found(tiers, layer, confidence)
+    skus = {text(o.get("sku")) for o in offers} - {None}
+    sku = text(product.get("sku")) or text(product.get("productID")) or (
+        skus.pop() if len(skus) == 1 else None)
+    gtin = next((product[k] for k in ("gtin13", "gtin", "gtin12", "gtin14", "gtin8", "ean")
+                 if product.get(k)), None)
+    for name, value in (("name", product.get("name")), ("sku", sku), ("gtin", gtin),
+                        ("mpn", product.get("mpn")),
+                        ("brand", product.get("brand") or product.get("manufacturer"))):
+        if text(value):
+            out[name] = Found(text(value), layer, confidence)
+    return out
+
+
+def _structured_breaks(offers: list[dict]) -> str | None:
+    """Quantity breaks from schema.org: several offers or price specifications, each with an
+    eligibleQuantity (its minValue, or value)."""
+    specs = []
+    for offer in offers:
+        inner = offer.get("priceSpecification")
+        specs += [offer] + (inner if isinstance(inner, list) else [inner] if inner else [])
+    tiers = []
+    for spec in specs:
+        quantity = spec.get("eligibleQuantity") if isinstance(spec, dict) else None
+        if isinstance(quantity, dict) and spec.get("price") is not None:
+            minimum = quantity.get("minValue") or quantity.get("value")
+            if str(minimum).isdigit():
+                tiers.append(f"{minimum}+: {spec['price']}")
+    return "; ".join(tiers) if len(tiers) > 1 else None
+
+
+def _opengraph(items: list) -> dict[str, Found]:
+    og: dict[str, str | None] = {}
+    for item in items:
+        for key, value in item.items() if isinstance(item, dict) else ():
+            if not key.startswith("@"):
+                og.setdefault(key, text(value))
+    mapping = {"name": ["og:title"], "price": ["product:price:amount", "og:price:amount"],
+               "currency": ["product:price:currency", "og:price:currency"],
+               "sku": ["product:retailer_item_id"], "brand": ["product:brand", "og:brand"],
+               "gtin": ["product:ean", "product:gtin"]}
+    confidence = CONFIDENCE["opengraph"]
+    out = {f: Found(og[k], "opengraph", confidence) for f, keys in mapping.items()
+           for k in keys if og.get(k)}
+    state = availability(og.get("product:availability") or og.get("og:availability"))
+    if state:
+        out["availability"] = Found(state, "opengraph", confidence)
+    return out
+
+
+def _main_product(products: list[dict]) -> dict | None:
+    """The page's own product: the first with an offer (the others are often the related
+    products a shop also describes), else the first."""
+    return next((p for p in products if p.get("offers")), products[0] if products else None)
+
+
+def structured_fields(html: str, page: Selector, url: str | None = None) -> dict[str, Found]:
+    """Fields from JSON-LD, microdata, RDFa and OpenGraph, in that order of trust."""
+    syntaxes = [name for name, marker in SYNTAX_MARKERS.items() if marker.search(html)]
+    if not syntaxes:
+        return {}
+    # RDFa needs extruct's own DOM; the others read the tree we already have.
+    document = html if "rdfa" in syntaxes else page.root
+    data = extruct.extract(document, base_url=url, uniform=True, errors="ignore",
+                           syntaxes=syntaxes)
+    layers = []
+    for syntax in ("json-ld", "microdata", "rdfa"):
+        product = _main_product(_products(data.get(syntax, [])))
+        if product:
+            layers.append(_from_product(product, syntax))
+    layers.append(_opengraph(data.get("opengraph", [])))
+    result: dict[str, Found] = {}
+    for layer in layers:
+        for field, found in layer.items():
+            result.setdefault(field, found)
+    return result

@@ -1,0 +1,83 @@
+"""The page as a customer reads it: the main product's block, without related products,
+recently viewed items, menus, footers or hidden templates. Text anywhere on a shop page
+names other products' prices, stock and codes, so every reading here is anchored to a
+place a shop puts that field (a labelled code, the availability block, the buy button)."""
+
+from __future__ import annotations
+
+from itertools import chain, islice
+
+from lxml.html import HtmlElement
+
+# Blocks that describe other products, or the site rather than the product.
+NOT_MAIN = ("related", "upsell", "up-sell", "cross-sell", "crosssell", "recommend", "similar",
+            "accessor", "carousel", "also-bought", "recently", "viewed", "megamenu",
+            "mega-menu", "cookie", "newsletter")
+SIDE_TAGS = ("aside", "footer", "nav")
+UNREAD_TAGS = ("script", "style", "noscript", "template", "svg", "select", "head", "iframe")
+OLD_PRICE = ("old", "regular", "was", "compare", "list", "strike", "before", "barr", "crossed",
+             "vecchio", "alt", "ancien", "anterior", "rrp", "uvp", "msrp")
+
+
+def marks(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}".lower()
+
+
+def is_side(element: HtmlElement) -> bool:
+    return element.tag in SIDE_TAGS or any(m in marks(element) for m in NOT_MAIN)
+
+
+def is_hidden(element: HtmlElement) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return element.get("hidden") is not None or "display:none" in style
+
+
+def _skipped(element: HtmlElement) -> bool:
+    return (not isinstance(element.tag, str) or element.tag in UNREAD_TAGS or is_side(element)
+            or is_hidden(element))
+
+
+def in_main(element: HtmlElement) -> bool:
+    """Not inside a side block or a hidden one (the page's html and body never count)."""
+    for e in chain([element], element.iterancestors()):
+        if e.tag in ("body", "html"):
+            return True
+        if _skipped(e):
+            return False
+    return True
+
+
+def is_old_price(element: HtmlElement) -> bool:
+    for e in chain([element], islice(element.iterancestors(), 2)):
+        if e.tag in ("del", "s", "strike") or any(m in marks(e) for m in OLD_PRICE):
+            return True
+    return False
+
+
+def main_text(body: HtmlElement | None, limit: int | None = None) -> str:
+    """The visible text of the main content in document order, one line per text node, so
+    that a label and the value in the next element stay neighbours. Iterative: a page
+    nested ten thousand levels deep is read like any other. `limit` stops after that many
+    characters (an 'availability' class on a whole column is not an availability block)."""
+    if body is None:
+        return ""
+    lines: list[str] = []
+    size = 0
+    stack: list[HtmlElement | str] = [body]
+    while stack and (limit is None or size <= limit):
+        item = stack.pop()
+        if isinstance(item, str):
+            lines.append(item)
+            size += len(item)
+            continue
+        if item is not body and _skipped(item):
+            if item.tail and item.tail.strip():
+                lines.append(item.tail)
+            continue
+        if item.text and item.text.strip():
+            lines.append(item.text)
+            size += len(item.text)
+        if item is not body and item.tail and item.tail.strip():
+            stack.append(item.tail)
+        stack.extend(reversed(item))
+    return "\n".join(" ".join(line.split()) for line in lines)
