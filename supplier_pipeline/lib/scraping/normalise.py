@@ -58,7 +58,11 @@ def parse_price(text: str | None, locale: str = "en",
         return ParsedPrice(None, None, f"non-positive price in {text.strip()[:40]!r}")
     symbol = (parsed.currency or "").strip().lower()
     currency = CURRENCY_SYMBOLS.get(symbol, symbol.upper() or None) or default_currency
-    return ParsedPrice(parsed.amount.quantize(CENT, rounding=ROUND_HALF_UP), currency)
+    try:
+        amount = parsed.amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a Decimal holds: no shop's price
+        return ParsedPrice(None, None, f"unreadable number in {text.strip()[:40]!r}")
+    return ParsedPrice(amount, currency)
 
 
 # A price in a quantity-break table: with a currency, or with two decimals.
