@@ -10,29 +10,42 @@ import os
 import sys
 from pathlib import Path
 
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+
 
 def _pages(paths: list[str]) -> list[Path]:
     files: list[Path] = []
     for name in paths:
         path = Path(name)
-        files += sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm")) \
+        files += sorted(p for p in path.rglob("*") if p.name.lower().endswith(PAGE_SUFFIXES)) \
             if path.is_dir() else [path]
     return files
 
 
 def extract(args: argparse.Namespace) -> int:
+    """One JSON line per page; a page that cannot be read is a line with its error, and the
+    batch goes on (the extractor itself never raises)."""
+    import gzip
+
     from supplier_pipeline.lib.extraction.generic import decode, extract_product
 
     for path in _pages(args.files):
         try:
-            found = extract_product(decode(path.read_bytes()), args.locale)
-        except OSError as exc:
-            print(json.dumps({"file": str(path), "error": str(exc)}))
+            body = path.read_bytes()
+            found = extract_product(decode(gzip.decompress(body) if body[:2] == b"\x1f\x8b"
+                                           else body), args.locale)
+        except Exception as exc:  # unreadable file or archive: report it, read the next one
+            print(json.dumps({"file": str(path), "error": f"{type(exc).__name__}: {exc}"}))
             continue
-        line = {"file": str(path)}
+        line: dict[str, object] = {"file": str(path)}
+        reasons = {}
         for name, value in found.items():
             line[name] = value.value
             line[f"{name}_layer"] = value.layer
+            line[f"{name}_confidence"] = value.confidence
+            if value.value is None and value.reason:
+                reasons[name] = value.reason
+        line["reasons"] = reasons
         print(json.dumps(line, ensure_ascii=False))
     return 0
 

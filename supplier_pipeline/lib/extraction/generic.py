@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TypeVar
 
 from parsel import Selector
@@ -19,6 +20,8 @@ from supplier_pipeline.lib.extraction.found import Found
 from supplier_pipeline.lib.extraction.heuristics import heuristics
 from supplier_pipeline.lib.extraction.visible import main_text
 from supplier_pipeline.lib.scraping.normalise import (
+    CENT,
+    ParsedPrice,
     parse_price,
     parse_price_breaks,
     price_breaks_text,
@@ -108,9 +111,24 @@ def heuristic_fields(page: Selector, locale: str,
     return combine(dict(known or {}), seen, text)
 
 
+NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def _number(value: str) -> ParsedPrice:
+    """A number as structured data writes it (`12.5`, `1.25e1`): read exactly, and only
+    when it is a positive amount in cents that a Decimal holds."""
+    try:
+        amount = Decimal(value.strip()).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return ParsedPrice(None, None, f"unreadable number {value.strip()[:40]!r}")
+    if not amount > 0:
+        return ParsedPrice(None, None, f"non-positive price {value.strip()[:40]!r}")
+    return ParsedPrice(amount, None)
+
+
 def _price(found: Found, locale: str) -> dict[str, Found]:
-    plain = re.fullmatch(r"\d+(\.\d+)?", found.value) is not None
-    parsed = parse_price(found.value, "en" if plain else locale)
+    plain = NUMBER.fullmatch(found.value) is not None
+    parsed = _number(found.value) if plain else parse_price(found.value, locale)
     out = {"price": Found(str(parsed.amount) if parsed.amount else None, found.layer,
                           found.confidence, parsed.problem)}
     if parsed.currency:

@@ -128,10 +128,7 @@ async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
     page = Selector(text=html)
     items = page.css(rules.item)
     if not items:
-        for fetch in reversed(fetches):
-            if fetch.url == url:
-                fetch.outcome = Outcome.PARSE_ERROR
-                break
+        _mark_parse_error(fetches, url)
         raise FetchFailed(Outcome.PARSE_ERROR, url,
                           f"no products match {rules.item!r}: has the layout changed?")
     offers = []
@@ -171,8 +168,16 @@ async def _listing(config: SupplierConfig, get: PageGetter,
     return offers
 
 
+def _mark_parse_error(fetches: list[Fetch], url: str) -> None:
+    """The latest fetch of `url` becomes a parse error in the fetch log."""
+    for fetch in reversed(fetches):
+        if fetch.url == url:
+            fetch.outcome = Outcome.PARSE_ERROR
+            break
+
+
 async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Listed],
-                           observed_at: datetime) -> list[Observation]:
+                           observed_at: datetime, fetches: list[Fetch]) -> list[Observation]:
     """Fetch every product page concurrently; listing values fill what a page lacks."""
     rules = config.product
 
@@ -187,10 +192,17 @@ async def _product_details(config: SupplierConfig, get: PageGetter, listing: lis
         if html is None:
             return _from_listing(config, listed, observed_at,
                                  "product page could not be rendered")
-        fields, sources = layered_fields(html, rules.fields, config.price.locale, listed.url)
-        fallback, fallback_sources = listed.texts(n for n in listed.rules if n not in fields)
-        return observation(config, {**fallback, **fields}, observed_at, listed.url,
-                           {**fallback_sources, **sources})
+        try:
+            fields, sources = layered_fields(html, rules.fields, config.price.locale,
+                                             listed.url)
+            fallback, fallback_sources = listed.texts(n for n in listed.rules
+                                                      if n not in fields)
+            return observation(config, {**fallback, **fields}, observed_at, listed.url,
+                               {**fallback_sources, **sources})
+        except Exception as exc:  # one page that defeats the extractor is not a failed run
+            _mark_parse_error(fetches, listed.url)
+            return _from_listing(config, listed, observed_at,
+                                 f"product page: parse_error ({type(exc).__name__})")
 
     return await _map_bounded(one, listing, _in_flight(config))
 
@@ -216,7 +228,8 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
         if mode == "catalog" and config.product:
             product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
                                        config.product.wait_for)
-            return await _product_details(config, product_get, listing, observed_at)
+            return await _product_details(config, product_get, listing, observed_at,
+                                          fetcher.log)
         return [_from_listing(config, listed, observed_at) for listed in listing]
     finally:
         if browser:
