@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from supplier_pipeline.cli import main
+from supplier_pipeline.lib.extraction.scoring import score
 from supplier_pipeline.lib.suppliers.config import load_suppliers
 
 PAGES = Path(__file__).parent / "pages"
@@ -34,16 +35,33 @@ def test_page_fields(extracted, page):
                                          "heuristic")
 
 
-def test_precision_and_recall_on_the_page_set(extracted, capsys):
-    report = {}
-    for field in ("price", "availability", "sku"):
-        labelled = {p: e[field] for p, e in EXPECTED.items() if field in e}
-        found = {p: extracted[p][field] for p in labelled if extracted[p][field] is not None}
-        right = sum(found[p] == labelled[p] for p in found)
-        report[field] = (right / max(len(found), 1), right / len(labelled))
+def test_benchmark_scoring_on_the_page_set(extracted, capsys):
+    """The saved pages scored as bench.extraction scores the real ones: every field right."""
+    truths = {page: {f: [e[f]] for f in ("price", "availability", "sku") if f in e}
+              for page, e in EXPECTED.items()}
+    scores = score(extracted, truths)
     with capsys.disabled():
-        print("\nprecision / recall:", {f: f"{p:.2f}/{r:.2f}" for f, (p, r) in report.items()})
-    assert all(p == 1.0 and r == 1.0 for p, r in report.values())
+        print("\nP/R/F1:", {f: f"{s.precision:.2f}/{s.recall:.2f}/{s.f1:.2f}"
+                            for f, s in scores.items()})
+    assert all(s.f1 == 1.0 and not s.wrong for s in scores.values()), {
+        f: s.wrong for f, s in scores.items()}
+
+
+def test_scoring_follows_the_benchmark_rules():
+    truths = {"a": {"price": ["1,299.00"], "sku": ["AB 12"], "availability": ["OutOfStock"]},
+              "b": {"price": ["23.450"], "sku": None, "availability": ["InStock"]},
+              "c": {"price": ["5"], "sku": ["X1"], "availability": ["InStock"]}}
+    found = {"a": {"price": "1299", "sku": "ab12", "availability": "OutOfStock"},
+             "b": {"price": "23450.00", "sku": "B-1", "availability": None},
+             "c": {"price": None, "sku": "X2", "availability": "OutOfStock"}}
+    scores = score(found, truths)
+    assert (scores["price"].right, scores["price"].predicted, scores["price"].labelled) == (
+        2, 2, 3)
+    assert (scores["sku"].right, scores["sku"].predicted, scores["sku"].labelled) == (1, 3, 2)
+    assert scores["availability"].right == 2  # no prediction counts as InStock
+    out = scores["out_of_stock"]
+    assert (out.right, out.predicted, out.labelled) == (1, 2, 1)
+    assert out.precision == 0.5 and out.recall == 1.0
 
 
 def test_any_encoding_and_broken_markup(tmp_path, capsys):

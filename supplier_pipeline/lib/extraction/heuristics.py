@@ -163,7 +163,12 @@ def _near_price(price: HtmlElement | None) -> str | None:
         return None
     for element in chain([block], islice(block.itersiblings(), 3)):
         for line in main_text(element, limit=1000).splitlines():
+            # the line is the phrase ("In stock, ships today"), not a variant's note
+            # ("Matt (sold out)")
             state = _classify(line) if len(line) <= 40 else None
+            if state and not line.lower().lstrip(" •·-–:").startswith(
+                    OUT_WORDS + IN_WORDS):
+                state = None
             if state:
                 return state
     return None
