@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import jsonschema
 import pytest
 
 from supplier_pipeline.demo.run import replay_pipeline, window_starts
@@ -13,12 +14,14 @@ from supplier_pipeline.demo.server import BackgroundServer
 from supplier_pipeline.demo.shop_history import generate_shop_history
 from supplier_pipeline.demo.webhook import build_app as webhook_app
 from supplier_pipeline.lib import settings
+from supplier_pipeline.lib.purchasing.po_files import SCHEMA_FILE
 from supplier_pipeline.lib.warehouse import Warehouse
 
 SUPPLIERS = ["ricambi_italia", "fixparts_js", "teile_feed"]
 STATE_TABLES = ["raw.supplier_offers", "raw.fetch_log", "marts.fct_price_history",
                 "marts.fct_stock_history", "marts.fct_offer_changes",
-                "marts.mart_best_offer", "analytics.purchase_proposals"]
+                "marts.mart_best_offer", "purchasing.purchase_orders",
+                "purchasing.purchase_order_lines"]
 
 
 def counts(store: Warehouse) -> dict[str, int]:
@@ -76,13 +79,22 @@ def check_flow(store: Warehouse, received: list[dict]) -> None:
     assert {a["alert"]["alert_id"] for a in received} == set(alerts["alert_id"])
     proposals = store.read("select * from analytics.purchase_proposals")
     assert len(proposals) > 0 and (proposals["quantity"] > 0).all()
+    orders = store.read("select * from purchasing.purchase_orders")
+    by_state = orders.groupby("state")["supplier_id"].apply(set).to_dict()
+    # suppliers with an auto-approval limit got their PO; fixparts_js has none: it waits
+    assert by_state["sent"] == set(proposals["supplier_id"]) - {"fixparts_js"}
+    assert by_state.get("proposed", set()) == {"fixparts_js"} & set(proposals["supplier_id"])
     files = store.read("select * from analytics.po_files")
-    assert set(files["supplier_id"]) == set(proposals["supplier_id"])
+    assert set(files["supplier_id"]) == by_state["sent"]
+    schema = json.loads(SCHEMA_FILE.read_text())
+    lines = store.read("select * from purchasing.purchase_order_lines")
     for row in files.itertuples():
         document = json.loads(Path(row.json_path).read_text(encoding="utf-8"))
-        lines = proposals[proposals["supplier_id"] == row.supplier_id]
-        assert len(document["lines"]) == len(lines) == row.lines
-        assert Path(row.csv_path).read_text(encoding="utf-8").count("\n") == len(lines) + 1
+        jsonschema.validate(document, schema)
+        count = int((lines["po_id"] == row.proposal_id).sum())
+        assert len(document["lines"]) == count == row.lines
+        assert Path(row.csv_path).name == f"{row.proposal_id}.csv"
+        assert Path(row.csv_path).read_text(encoding="utf-8").count("\n") == count + 1
 
 
 def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
@@ -94,8 +106,8 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
     before = counts(store)
     files_before = sorted(settings.po_outbox().iterdir())
 
-    # Rerun one scrape partition and every later stage: nothing is duplicated, and the PO
-    # files for unchanged orders are not emitted a second time.
+    # Rerun one scrape partition and every later stage: nothing is duplicated, and what was
+    # sent is on order: neither proposed again nor emitted a second time.
     last = window_starts(now, 1)[0]
     shop_env.market.set_time(now)
     key = dg.MultiPartitionKey({"supplier": "ricambi_italia", "window": f"{last:%Y-%m-%d-%H:%M}"})
@@ -106,6 +118,11 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
         defs.resolve_job_def(job).execute_in_process(instance=instance)
     assert counts(store) == before
     assert sorted(settings.po_outbox().iterdir()) == files_before
+    sent = store.read("select l.part_id from purchasing.purchase_order_lines as l join "
+                      "purchasing.purchase_orders as o on l.po_id = o.po_id "
+                      "where o.state = 'sent'")
+    again = store.read("select part_id from analytics.purchase_proposals")
+    assert len(sent) > 0 and not set(sent["part_id"]) & set(again["part_id"])
     assert len(store.read("select * from analytics.price_alerts")) == len(webhook)
 
 

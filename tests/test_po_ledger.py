@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import dagster as dg
 import jsonschema
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ from supplier_pipeline.lib.purchasing.approval import (
 from supplier_pipeline.lib.purchasing.feedback import apply_acknowledgements, apply_receipts
 from supplier_pipeline.lib.warehouse import Warehouse
 
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 LINES = [ledger.Line("p1", "A-1", 2, Decimal("10.50"), "below reorder point 3"),
          ledger.Line("p2", "=HYPERLINK(\"x\")", 5, Decimal("3.00"), "waiting repairs")]
 LIMIT = ApprovalRule(auto_approve_up_to=100.0)
@@ -40,7 +41,7 @@ def states(store) -> dict[str, str]:
 
 def test_lifecycle_refuses_illegal_transitions(store):
     po_id = ledger.create(store, "s", LINES, NOW, "test", "proposed")
-    assert po_id.startswith("PO-s-20261130090000-")
+    assert po_id.startswith("PO-s-20261128090000-")
     with pytest.raises(ledger.IllegalTransition, match="is proposed: it cannot become sent"):
         ledger.transition(store, po_id, "sent", "test", "skip approval", NOW)
     ledger.transition(store, po_id, "approved", "anna", "ok", NOW)
@@ -191,3 +192,38 @@ def test_a_po_the_order_system_rejects_is_rejected(store, tmp_path):
                           "confirmed_price": None} for s in LINES])
     assert apply_acknowledgements(store, acks, NOW) == [f"{po_id}: rejected"]
     assert states(store)[po_id] == "rejected"
+
+
+def test_a_person_decides_from_the_command_line(capsys):
+    from supplier_pipeline.cli import main
+    from supplier_pipeline.lib import settings
+
+    store = Warehouse(None, settings.duckdb_path())
+    one = ledger.create(store, "s", LINES, NOW, "test", "proposed")
+    two = ledger.create(store, "t", LINES, NOW, "test", "proposed")
+    assert main(["po", "list", "--state", "proposed"]) == 0
+    assert "2 purchase order(s)" in capsys.readouterr().out
+    assert main(["po", "approve", one, "--reviewer", "anna", "--note", "stock is low"]) == 0
+    assert main(["po", "reject", one, "--reviewer", "bob"]) == 2  # no longer waiting
+    assert f"not waiting for approval: {one}" in capsys.readouterr().err
+    assert main(["po", "show", one]) == 0
+    shown = capsys.readouterr().out
+    assert "stock is low" in shown and "A-1" in shown
+    assert states(store) == {one: "approved", two: "proposed"}
+
+
+def test_a_person_decides_in_the_dagster_ui():
+    from supplier_pipeline.definitions import defs as load_defs
+    from supplier_pipeline.lib import settings
+
+    store = Warehouse(None, settings.duckdb_path())
+    po_id = ledger.create(store, "s", LINES, NOW, "test", "proposed")
+    job = load_defs().resolve_job_def("review_purchase_orders_job")
+    config = {"po_ids": [po_id], "decision": "reject", "reviewer": "anna", "note": "too dear"}
+    result = job.execute_in_process(
+        run_config={"ops": {"review_purchase_orders": {"config": config}}})
+    assert result.success and states(store) == {po_id: "rejected"}
+    events = ledger.events_of(store, po_id)
+    assert (events["actor"].iloc[-1], events["reason"].iloc[-1]) == ("anna", "too dear")
+    recorded = result.asset_materializations_for_node("review_purchase_orders")
+    assert recorded[0].asset_key == dg.AssetKey(["ledger", "purchase_order_events"])

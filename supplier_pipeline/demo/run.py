@@ -22,7 +22,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 REPORTED_TABLES = ("marts.fct_price_history", "marts.mart_best_offer",
                    "marts.fct_part_demand_daily", "analytics.part_forecast",
                    "analytics.price_alerts", "analytics.purchase_proposals",
-                   "raw.shop_quarantine")
+                   "raw.shop_quarantine", "marts.fct_po_deliveries")
 
 
 def local_instance_home() -> Path:
@@ -82,6 +82,22 @@ def replay_pipeline(defs, instance, market, supplier_ids: list[str], now: dateti
         run(job)
 
 
+def close_the_loop(defs, instance, log: Callable[[str], None] = print) -> dict[str, int]:
+    """The order system answers the POs it picked up; the pipeline ingests its answers, moves
+    the ledger on and learns from the deliveries (marts rebuilt)."""
+    from supplier_pipeline.demo.order_system import answer
+    from supplier_pipeline.lib import settings
+
+    rows = answer(settings.po_outbox(), settings.shop_inbox(), datetime.now(UTC))
+    log(f"the order system answered: {rows}")
+    for job in ("shop_ingest_job", "purchase_proposals_job", "transform_job"):
+        started = time.monotonic()
+        defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=True,
+                                                     run_config=QUIET)
+        log(f"  {job} ({time.monotonic() - started:.1f}s)")
+    return rows
+
+
 def main() -> None:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     local_instance_home()
@@ -105,18 +121,24 @@ def main() -> None:
     os.environ.setdefault("ALERT_WEBHOOK_URL", f"{webhook.url}/hook")
     with demo_shops() as shops:
         os.environ.update(shops.environment())
-        replay_pipeline(load_defs(), dg.DagsterInstance.get(), shops.market, supplier_ids(), now)
+        defs, instance = load_defs(), dg.DagsterInstance.get()
+        replay_pipeline(defs, instance, shops.market, supplier_ids(), now)
+        close_the_loop(defs, instance)
     webhook.stop()
     warehouse = Warehouse(os.environ.get("WAREHOUSE_DSN"), settings.duckdb_path())
     counts = {t: int(warehouse.read(f"select count(*) as n from {t}")["n"].iloc[0])
               for t in REPORTED_TABLES}
     print(json.dumps(counts, indent=2))
+    ledger = warehouse.read("select state, count(*) as n from purchasing.purchase_orders "
+                            "group by state order by state")
     files = sorted(settings.po_outbox().glob("PO-*.json"))
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
     where = warehouse.duckdb_path if warehouse.backend == "duckdb" else "PostgreSQL"
     print(f"  warehouse:      {where}"
           " (schemas raw, staging, intermediate, marts, analytics)")
     print(f"  PO files:       {settings.po_outbox()} ({len(files)} JSON + CSV pairs)")
+    print("  PO ledger:      " + ", ".join(f"{r.n} {r.state}" for r in ledger.itertuples())
+          + " (approve waiting ones: supplier-pipeline po list --state proposed)")
     print(f"  alerts posted:  {len(received)} to the local webhook")
     print(f"  Dagster runs:   {os.environ['DAGSTER_HOME']} (browse them with `make dev`)")
     print(f"  data folder:    {data_dir()}")

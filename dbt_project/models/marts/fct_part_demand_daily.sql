@@ -1,12 +1,13 @@
 {# Units of each part asked for by repair orders per day (by the day the order came in), the
-   units already consumed, and the repairs still waiting for the part. Cancelled orders and
-   repairs that need no part are left out. #}
+   units already consumed, and the repairs still waiting for the part. Parts come from the
+   order itself or from repair_part_map (int_repair_order_parts). Cancelled orders and repairs
+   that need no part are left out. #}
 with
 
 orders as (
 
-    select * from {{ ref('stg_shop__repair_orders') }}
-    where part_id is not null and status <> 'cancelled'
+    select * from {{ ref('int_repair_order_parts') }}
+    where status <> 'cancelled'
 
 ),
 

@@ -18,7 +18,13 @@ matches as (
 
 suppliers as (
 
-    select * from {{ ref('stg_scrape__suppliers') }}
+    -- the lead time purchasing plans with: configured, or measured once deliveries are known
+    select
+        supplier_id,
+        shipping_fee,
+        free_shipping_above,
+        planning_lead_time_days as lead_time_days
+    from {{ ref('dim_suppliers') }}
 
 ),
 

@@ -36,7 +36,7 @@ shop_open_lines as (
 
 repair_orders as (
 
-    select * from {{ ref('stg_shop__repair_orders') }}
+    select * from {{ ref('int_repair_order_parts') }}
 
 ),
 
@@ -62,7 +62,7 @@ reserved as (
 
     select part_id, sum(quantity) as reserved
     from repair_orders
-    where status = 'waiting_parts' and part_id is not null
+    where status = 'waiting_parts'
     group by part_id
 
 ),

@@ -1,4 +1,4 @@
-{# How each supplier's data and offers behave, week by week. #}
+{# How each supplier's data, offers and deliveries behave, week by week. #}
 with
 
 runs as (
@@ -94,6 +94,21 @@ cheapest as (
 
 ),
 
+deliveries as (
+
+    select supplier_id, {{ week_of('sent_at') }} as week_start,
+           count(distinct po_id) as delivered_pos,
+           avg(lead_time_days) as mean_lead_time_days,
+           sum(received_quantity) * 1.0 / nullif(sum(ordered_quantity), 0) as fill_rate,
+           avg(invoiced_price / nullif(quoted_price, 0)) as price_kept,
+           avg(case when in_stock_when_sent
+                    then case when received_quantity < ordered_quantity then 1.0 else 0.0 end
+               end) as in_stock_not_delivered_rate
+    from {{ ref('fct_po_deliveries') }}
+    group by supplier_id, {{ week_of('sent_at') }}
+
+),
+
 volatility as (
 
     select supplier_id, {{ week_of('changed_at') }} as week_start,
@@ -116,7 +131,12 @@ select
     cheapest.matched_parts,
     cheapest.cheapest_share,
     coalesce(volatility.price_changes, 0) as price_changes,
-    volatility.mean_abs_change_pct
+    volatility.mean_abs_change_pct,
+    coalesce(deliveries.delivered_pos, 0) as delivered_pos,
+    deliveries.mean_lead_time_days,
+    deliveries.fill_rate,
+    deliveries.price_kept,
+    deliveries.in_stock_not_delivered_rate
 from scrape_outcomes
 left join freshness
     on scrape_outcomes.supplier_id = freshness.supplier_id
@@ -127,3 +147,6 @@ left join cheapest
 left join volatility
     on scrape_outcomes.supplier_id = volatility.supplier_id
     and scrape_outcomes.week_start = volatility.week_start
+left join deliveries
+    on scrape_outcomes.supplier_id = deliveries.supplier_id
+    and scrape_outcomes.week_start = deliveries.week_start
