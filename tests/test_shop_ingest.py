@@ -80,3 +80,28 @@ def test_unreadable_export_keeps_the_previous_data(tmp_path):
     assert not result.success
     store = resources["warehouse"].get()
     assert list(store.read("select order_id from raw.repair_orders")["order_id"]) == ["R1"]
+
+
+def test_answers_of_the_order_system_with_bad_rows_are_quarantined(tmp_path):
+    from supplier_pipeline.lib.shop.ingest import GoodsReceived, PoAcknowledgement
+
+    acks = tmp_path / "po_acknowledgements.csv"
+    acks.write_text("po_id,supplier_sku,order_number,status,confirmed_quantity,confirmed_price,"
+                    "acknowledged_at\n"
+                    "PO-1,A,OS-1,accepted,2,10.50,2026-11-30T10:00:00+00:00\n"
+                    "PO-1,B,OS-1,maybe,2,3.00,2026-11-30T10:00:00+00:00\n"
+                    "PO-1,C,OS-1,accepted,-1,3.00,2026-11-30T10:00:00+00:00\n"
+                    "PO-1,A,OS-1,accepted,2,10.50,2026-11-30T10:00:00+00:00\n")
+    result = read_shop_file(acks, PoAcknowledgement)
+    assert [r["supplier_sku"] for r in result.good] == ["A"]
+    reasons = {q["line"]: q["reason"] for q in result.quarantined}
+    assert "status" in reasons[3] and "confirmed_quantity" in reasons[4]
+    assert "duplicate row for po_id 'PO-1', supplier_sku 'A'" in reasons[5]
+    receipts = tmp_path / "goods_received.csv"
+    receipts.write_text("po_id,supplier_sku,quantity,received_at,invoiced_price\n"
+                        "PO-1,A,1,2026-11-30T10:00:00+00:00,10.50\n"
+                        "PO-1,A,1,2026-12-01T10:00:00+00:00,\n"
+                        "PO-1,A,0,2026-12-02T10:00:00+00:00,10.50\n")
+    result = read_shop_file(receipts, GoodsReceived)
+    assert len(result.good) == 2  # two deliveries of one line
+    assert "quantity" in result.quarantined[0]["reason"]
