@@ -9,7 +9,7 @@ import dagster as dg
 import jsonschema
 import pytest
 
-from supplier_pipeline.demo.run import replay_pipeline, window_starts
+from supplier_pipeline.demo.run import close_the_loop, replay_pipeline, window_starts
 from supplier_pipeline.demo.server import BackgroundServer
 from supplier_pipeline.demo.shop_history import generate_shop_history
 from supplier_pipeline.demo.webhook import build_app as webhook_app
@@ -51,7 +51,7 @@ def run_demo(shops, now: datetime, windows: int) -> tuple[dg.Definitions, dg.Dag
 def check_dbt_contracts(store: Warehouse, run_dbt) -> None:
     """The unit tests of the change logic pass on this backend, and the docs build."""
     results = run_dbt(store, "test", "--select", "test_type:unit")
-    assert len(results) == 3 and all(str(r.status) == "pass" for r in results), results
+    assert len(results) == 5 and all(str(r.status) == "pass" for r in results), results
     run_dbt(store, "docs", "generate", "--quiet")
 
 
@@ -123,6 +123,17 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
                       "where o.state = 'sent'")
     again = store.read("select part_id from analytics.purchase_proposals")
     assert len(sent) > 0 and not set(sent["part_id"]) & set(again["part_id"])
+
+    # The order system answers: the ledger moves on and the deliveries are measured.
+    close_the_loop(defs, instance, log=lambda _: None)
+    states = set(store.read("select state from purchasing.purchase_orders")["state"])
+    assert states & {"partly_received", "received"} and "sent" not in states
+    deliveries = store.read("select * from marts.fct_po_deliveries")
+    assert len(deliveries) == len(sent)
+    assert (deliveries["received_quantity"] <= deliveries["ordered_quantity"]).all()
+    delivered = store.read("select * from marts.mart_supplier_performance "
+                           "where delivered_pos > 0")
+    assert len(delivered) > 0 and delivered["fill_rate"].between(0.5, 1).all()
     assert len(store.read("select * from analytics.price_alerts")) == len(webhook)
 
 
