@@ -227,3 +227,21 @@ def test_a_person_decides_in_the_dagster_ui():
     assert (events["actor"].iloc[-1], events["reason"].iloc[-1]) == ("anna", "too dear")
     recorded = result.asset_materializations_for_node("review_purchase_orders")
     assert recorded[0].asset_key == dg.AssetKey(["ledger", "purchase_order_events"])
+
+
+def test_two_overlapping_runs_send_a_po_once(store, tmp_path, monkeypatch):
+    po_id = approved_po(store)
+    outbox = tmp_path / "outbox"
+    move = ledger.transition
+
+    def other_run_sends_first(store_, po, to_state, *args, **kwargs):
+        if to_state == "sent" and states(store_)[po] == "approved":
+            monkeypatch.setattr(ledger, "transition", move)
+            emit_now(store_, outbox)  # the other run, between our files and our `sent`
+        return move(store_, po, to_state, *args, **kwargs)
+
+    monkeypatch.setattr(ledger, "transition", other_run_sends_first)
+    assert emit_now(store, outbox) == []  # ours found it sent: nothing more
+    assert list(store.read("select proposal_id from analytics.po_files")["proposal_id"]) \
+        == [po_id]
+    assert len(list(outbox.glob("PO-*"))) == 2

@@ -3,7 +3,8 @@
 The order is what makes it safe: files are written while the PO is `approved`, and the PO
 becomes `sent` (with its line in `analytics.po_files`) in one transaction only afterwards. A
 crash before that leaves it `approved`, and the next run writes the same files again, byte for
-byte, under the same names; a `sent` PO is never written again.
+byte, under the same names; a `sent` PO is never written again. Two runs at once write the
+same bytes, and only one of them marks the PO sent.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def emit_approved(store: Warehouse, outbox: Path, supplier_names: dict[str, str]
         record = {"proposal_id": po["po_id"], "supplier_id": po["supplier_id"],
                   "content_hash": po["content_hash"], "csv_path": str(files.csv_path),
                   "json_path": str(files.json_path), "lines": len(lines), "emitted_at": now}
-        ledger.transition(store, po["po_id"], "sent", "po_files",
-                          f"written to {files.json_path.parent}", now,
-                          record=(EMISSIONS, [record]))
+        try:
+            ledger.transition(store, po["po_id"], "sent", "po_files",
+                              f"written to {files.json_path.parent}", now,
+                              record=(EMISSIONS, [record]))
+        except ledger.IllegalTransition:
+            # an overlapping run sent it first, with these same files: nothing to add
+            continue
         emitted.append(record)
     return emitted
