@@ -137,3 +137,20 @@ def test_heuristics_only_fill_in_when_a_core_field_is_missing():
     values, sources = layered_fields(html, configured, "de")
     assert (values["stock"], sources["stock"]) == ("InStock", "heuristic")
     assert sources["price"] == "selector .artikel-preis::text"
+
+
+@pytest.mark.parametrize(("markup", "old"), [
+    ("<ul class='list-unstyled price-list'><li class='price'>40</li></ul>", False),
+    ("<div class='product-info bold'><span class='price'>40</span></div>", False),
+    ("<div class='price-box'><span class='price old-price'>40</span></div>", True),
+    ("<div><span class='was_price'>40</span></div>", True),
+    ("<div><span class='ListPrice'>40</span></div>", True),
+    ("<div><del><span class='price'>40</span></del></div>", True),
+])
+def test_old_price_is_a_word_of_the_class_not_a_substring(markup, old):
+    from lxml.html import fragment_fromstring
+
+    from supplier_pipeline.lib.extraction.visible import is_old_price
+
+    price = fragment_fromstring(markup).xpath(".//*[contains(@class, 'rice')]")[-1]
+    assert is_old_price(price) is old

@@ -114,8 +114,8 @@ def _price(page: Selector, locale: str) -> tuple[dict[str, Found], HtmlElement |
         if not in_main(node.root) or is_old_price(node.root):
             continue
         # The selling price: struck-through list prices inside the element do not count.
-        text = node.attrib.get("content") or " ".join(node.xpath(
-            ".//text()[not(ancestor::del or ancestor::s or ancestor::strike)]").getall())
+        text = node.attrib.get("content") or " ".join(" ".join(node.xpath(
+            ".//text()[not(ancestor::del or ancestor::s or ancestor::strike)]").getall()).split())
         if len(text) >= 80:
             continue
         parsed = parse_price(text, locale)

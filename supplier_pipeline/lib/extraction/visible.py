@@ -5,6 +5,7 @@ place a shop puts that field (a labelled code, the availability block, the buy b
 
 from __future__ import annotations
 
+import re
 from itertools import chain, islice
 
 from lxml.html import HtmlElement
@@ -15,8 +16,16 @@ NOT_MAIN = ("related", "upsell", "up-sell", "cross-sell", "crosssell", "recommen
             "mega-menu", "cookie", "newsletter")
 SIDE_TAGS = ("aside", "footer", "nav")
 UNREAD_TAGS = ("script", "style", "noscript", "template", "svg", "select", "head", "iframe")
-OLD_PRICE = ("old", "regular", "was", "compare", "list", "strike", "before", "barr", "crossed",
-             "vecchio", "alt", "ancien", "anterior", "rrp", "uvp", "msrp")
+# Words in the class of a price the product no longer sells at. Matched as whole words of
+# the class ("price-old", "was_price"), never inside one: "bold", "list-unstyled",
+# "salt" and "price-list" are not old prices. "list" and "before" only with "price".
+OLD_PRICE = {"old", "oldprice", "regular", "was", "wasprice", "compare", "strike",
+             "strikethrough", "striked", "barre", "barred", "crossed", "vecchio", "ancien",
+             "anterior", "rrp", "uvp", "msrp", "listprice", "regularprice", "compareat",
+             "pricebefore", "beforeprice", "prezzopieno", "streichpreis"}
+OLD_PRICE_JOINED = ("list-price", "list_price", "price-before", "price_before",
+                    "before-price", "compare-at", "compare_at", "old-price", "old_price")
+WORD = re.compile(r"[a-z0-9]+")
 
 
 def marks(element: HtmlElement) -> str:
@@ -47,11 +56,15 @@ def in_main(element: HtmlElement) -> bool:
     return True
 
 
+def _says_old(element: HtmlElement) -> bool:
+    marked = marks(element)
+    return (not OLD_PRICE.isdisjoint(WORD.findall(marked))
+            or any(joined in marked for joined in OLD_PRICE_JOINED))
+
+
 def is_old_price(element: HtmlElement) -> bool:
-    for e in chain([element], islice(element.iterancestors(), 2)):
-        if e.tag in ("del", "s", "strike") or any(m in marks(e) for m in OLD_PRICE):
-            return True
-    return False
+    return any(e.tag in ("del", "s", "strike") or _says_old(e)
+               for e in chain([element], islice(element.iterancestors(), 2)))
 
 
 def main_text(body: HtmlElement | None, limit: int | None = None) -> str:
