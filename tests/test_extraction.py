@@ -31,7 +31,7 @@ def test_page_fields(extracted, page):
     got = extracted[page]
     for field, value in EXPECTED[page].items():
         assert got[field] == value, (field, got)
-        assert got[f"{field}_layer"] in ("json-ld", "microdata", "rdfa", "opengraph",
+        assert got[f"{field}_layer"] in ("json-ld", "microdata", "rdfa", "opengraph", "script",
                                          "heuristic")
 
 
@@ -154,3 +154,23 @@ def test_old_price_is_a_word_of_the_class_not_a_substring(markup, old):
 
     price = fragment_fromstring(markup).xpath(".//*[contains(@class, 'rice')]")[-1]
     assert is_old_price(price) is old
+
+
+def test_script_layer_reads_json_only_and_within_bounds():
+    from parsel import Selector
+
+    from supplier_pipeline.lib.extraction.scripts import script_fields
+
+    def read(html: str) -> dict:
+        return {k: f.value for k, f in script_fields(html, Selector(text=html)).items()}
+
+    shopify = '<script>var meta = {"product":{"variants":[{"price":4990,"sku":"A-1"}]}};</script>'
+    assert read(shopify) == {"price": "49.9", "sku": "A-1"}  # Shopify counts in cents
+    woo = ("<form data-product_variations='[{\"display_price\":12.5,\"sku\":\"W-1\","
+           "\"is_in_stock\":false},{\"display_price\":14,\"sku\":\"W-2\",\"is_in_stock\":true}]'>")
+    assert read(woo) == {"availability": "InStock"}  # variants disagree: no price, no SKU
+    assert read("<script>var product = {price: 5, sku: 'JS-1'};</script>") == {}  # not JSON
+    deep = "<script>window.__INITIAL_STATE__ = " + "[" * 100_000 + "]" * 100_000 + "</script>"
+    assert read(deep) == {}
+    buried = '{"a":' * 20 + '{"price": 3, "sku": "D-1"}' + "}" * 20
+    assert read(f"<script>window.__INITIAL_STATE__ = {buried}</script>") == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAYERS = ("json-ld", "microdata", "rdfa", "opengraph", "heuristic")
+LAYERS = ("json-ld", "microdata", "rdfa", "opengraph", "script", "heuristic")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from w3lib.encoding import html_to_unicode
 
 from supplier_pipeline.lib.extraction import structured
 from supplier_pipeline.lib.extraction.found import Found
-from supplier_pipeline.lib.extraction.heuristics import heuristics
+from supplier_pipeline.lib.extraction.heuristics import SHOWN, heuristics
+from supplier_pipeline.lib.extraction.scripts import script_fields
+from supplier_pipeline.lib.extraction.structured import CLAIMS
 from supplier_pipeline.lib.extraction.visible import main_text
 from supplier_pipeline.lib.scraping.normalise import (
     CENT,
@@ -85,18 +87,77 @@ def _availability(stated: Found | None, seen: Found | None) -> Found | None:
     return Found(stated.value, stated.layer, stated.confidence - 0.2)
 
 
-def combine(stated: dict[str, Found], seen: dict[str, Found], text: str) -> dict[str, Found]:
-    """One value per field from the structured layer (`stated`) and the visible page
-    (`seen`): agreement raises the confidence, disagreement lowers it or, for SKU and
-    availability, lets the visible page win."""
+def _amounts(found: Found | None) -> list[Decimal]:
+    """The prices in a one-a-line list of plain numbers or price texts."""
+    lines = found.value.splitlines() if found and found.value else []
+    return [a for line in lines if (a := _amount(line)) is not None]
+
+
+def _amount(value: str | None) -> Decimal | None:
+    if not value:
+        return None
+    plain = NUMBER.fullmatch(value) is not None
+    return (_number(value) if plain else parse_price(value, "en")).amount
+
+
+def _script_amounts(script: Found | None) -> set[Decimal]:
+    """A price in a page's script, and what it says if it counts in cents (integers in
+    minor units are common in shops' JavaScript state)."""
+    amount = _amount(script.value) if script else None
+    if amount is None:
+        return set()
+    return {amount, (amount / 100).quantize(CENT)} if amount == amount.to_integral() else {amount}
+
+
+def _price_by_agreement(stated: Found | None, seen: Found | None, claims: list[Decimal],
+                        shown: list[Decimal], script: Found | None) -> Found | None:
+    """The structured price, unless the page shows another that a second witness backs:
+    another syntax or offer of the same product, or the product object in the page's
+    scripts (an auction's JSON-LD states the starting bid, its OpenGraph and page the
+    current one). When the product's offers disagree and the stated one is not shown as a
+    selling price, the offer that is shown. Without structured data, the visible price."""
+    if stated is None and seen is not None and _amount(seen.value) in _script_amounts(script):
+        return Found(seen.value, seen.layer, 0.75)
+    if stated is None or seen is None:
+        return stated or seen
+    first, page = _amount(stated.value), _amount(seen.value)
+    if first is None or page is None:
+        return stated
+    if first == page:
+        return Found(stated.value, stated.layer, min(1.0, stated.confidence + 0.1))
+    if page in set(claims) | _script_amounts(script):
+        return Found(seen.value, seen.layer, 0.75)
+    if first not in shown:
+        offer = next((claim for claim in claims if claim in shown), None)
+        if offer is not None:
+            return Found(str(offer), stated.layer, stated.confidence)
+    return stated
+
+
+def combine(stated: dict[str, Found], seen: dict[str, Found], text: str,
+            script: dict[str, Found] | None = None) -> dict[str, Found]:
+    """One value per field from the structured layer (`stated`), the visible page (`seen`)
+    and the product object in the page's scripts (`script`, a witness: it fills a SKU only
+    when the page shows it, availability only when nothing else states it, and never a
+    price alone): agreement raises the confidence, disagreement lowers it or, for price,
+    SKU and availability, lets the visible page win when it has a second witness."""
+    script = script or {}
     result = {**seen, **stated}
     for field in set(stated) & set(seen):
         if stated[field].value == seen[field].value:
             result[field] = Found(stated[field].value, stated[field].layer,
                                   min(1.0, stated[field].confidence + 0.1))
+    price = _price_by_agreement(stated.get("price"), seen.get("price"),
+                                _amounts(stated.get(CLAIMS)), _amounts(seen.get(SHOWN)),
+                                script.get("price"))
+    if price:
+        result["price"] = price
+    shown_sku = script.get("sku") if script.get("sku") and _shown(script["sku"].value,
+                                                                  text) else None
     for field, choose in (("sku", lambda a, b: _sku(a, b, text)),
                           ("availability", _availability)):
-        chosen = choose(stated.get(field), seen.get(field))
+        chosen = choose(stated.get(field) or (shown_sku if field == "sku" else
+                                              script.get(field)), seen.get(field))
         if chosen:
             result[field] = chosen
     return result
@@ -164,7 +225,9 @@ def extract_product(html: str, locale: str = "en", url: str | None = None) -> di
                       lambda: structured.structured_fields(html, page, url), {}, problems)
     text = _guarded("page text", lambda: _body_text(page), "", problems)
     seen = _guarded("heuristics", lambda: heuristics(page, locale, text), {}, problems)
-    result = _guarded("combining", lambda: normalised(combine(stated, seen, text), locale),
+    script = _guarded("scripts", lambda: script_fields(html, page), {}, problems)
+    result = _guarded("combining",
+                      lambda: normalised(combine(stated, seen, text, script), locale),
                       {}, problems)
     reason = "; ".join(problems.values()) or "not on the page"
     return {f: (found if (found := result.get(f)) and (found.value or found.reason)

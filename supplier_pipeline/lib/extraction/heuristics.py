@@ -43,6 +43,11 @@ PRICE_WORDS = ("price", "prezzo", "preis", "prix", "precio", "preco", "cena", "h
 TIER_WORDS = ("tier", "quantity-discount", "quantitydiscount", "quantity_discount",
               "volume-pric", "bulk-pric", "staffel", "scaglion", "sconti-quantit")
 
+# Selling prices read beyond the first, as witnesses (the main block's price, its variants'
+# and the first recommendations); under SHOWN, one a line.
+MAX_SHOWN = 12
+SHOWN = "prices_shown"
+
 # Labels shops put before the product's own code, in the languages of the shops we read.
 SKU_LABELS = (
     r"sku", r"asin", r"(?:ebay )?item (?:no\.?|number|#|code|id)", r"item\s?#",
@@ -109,8 +114,14 @@ def marked_sku(page: Selector) -> Found | None:
 
 
 def _price(page: Selector, locale: str) -> tuple[dict[str, Found], HtmlElement | None]:
-    """The selling price in the main content, and the element it was read from."""
+    """The selling price in the main content, and the element it was read from; with it,
+    under SHOWN, the selling prices of the next price elements (the witnesses for a
+    structured price that disagrees with the first one)."""
+    out: dict[str, Found] = {}
+    first, shown = None, []
     for node in page.xpath(f"//body//*[@itemprop='price' or {_marked(PRICE_WORDS)}]"):
+        if len(shown) >= MAX_SHOWN:
+            break
         if not in_main(node.root) or is_old_price(node.root):
             continue
         # The selling price: struck-through list prices inside the element do not count.
@@ -119,12 +130,17 @@ def _price(page: Selector, locale: str) -> tuple[dict[str, Found], HtmlElement |
         if len(text) >= 80:
             continue
         parsed = parse_price(text, locale)
-        if parsed.amount is not None:
-            out = {"price": Found(str(parsed.amount), "heuristic", 0.6)}
+        if parsed.amount is None:
+            continue
+        shown.append(str(parsed.amount))
+        if first is None:
+            first = node.root
+            out["price"] = Found(str(parsed.amount), "heuristic", 0.6)
             if parsed.currency:
                 out["currency"] = Found(parsed.currency, "heuristic", 0.6)
-            return out, node.root
-    return {}, None
+    if shown:
+        out[SHOWN] = Found("\n".join(shown), "heuristic", None)
+    return out, first
 
 
 def _classify(text: str) -> str | None:

@@ -18,6 +18,9 @@ OUT_OF_STOCK_TYPES = ("outofstock", "soldout", "discontinued", "out_of_stock", "
 # How far each syntax is trusted when layers disagree: JSON-LD is written for search
 # engines on purpose; OpenGraph is often a shop-wide template.
 CONFIDENCE = {"json-ld": 0.9, "microdata": 0.85, "rdfa": 0.8, "opengraph": 0.7}
+# Every price the structured data states for the page's product (each syntax, each offer),
+# one a line: the witnesses the combiner weighs the visible price against.
+CLAIMS = "price_claims"
 # A cheap look at the markup first: extruct's RDFa reader alone costs milliseconds a page.
 SYNTAX_MARKERS = {
     "json-ld": re.compile(r"application/ld\+json", re.IGNORECASE),
@@ -99,6 +102,7 @@ def _from_product(product: dict, layer: str) -> dict[str, Found]:
         # one the page shows first, trusted less when the others disagree with it.
         agree = len({p for p, _ in prices}) == 1
         out["price"] = Found(prices[0][0], layer, confidence if agree else confidence - 0.2)
+        out[CLAIMS] = Found("\n".join(p for p, _ in prices), layer, confidence)
         if prices[0][1]:
             out["currency"] = Found(prices[0][1], layer, confidence)
     states = [s for s in (availability(o.get("availability")) for o in offers) if s]
@@ -182,4 +186,7 @@ def structured_fields(html: str, page: Selector, url: str | None = None) -> dict
     for layer in layers:
         for field, found in layer.items():
             result.setdefault(field, found)
+    claims = [f.value for layer in layers if (f := layer.get(CLAIMS) or layer.get("price"))]
+    if claims:
+        result[CLAIMS] = Found("\n".join(claims), "structured", None)
     return result
