@@ -10,6 +10,7 @@ from supplier_pipeline.lib.shop.ingest import (
     OpenPurchaseOrder,
     RepairOrder,
     ShopFileError,
+    ShopPart,
     read_shop_file,
 )
 
@@ -105,3 +106,50 @@ def test_answers_of_the_order_system_with_bad_rows_are_quarantined(tmp_path):
     result = read_shop_file(receipts, GoodsReceived)
     assert len(result.good) == 2  # two deliveries of one line
     assert "quantity" in result.quarantined[0]["reason"]
+
+
+PARTS_HEADER = "part_id,brand,device_model,part_type,quality,colour,ean\n"
+
+
+def parts_csv(count: int) -> str:
+    return PARTS_HEADER + "".join(f"p{i},Apple,iPhone 12,battery,original,,\n"
+                                  for i in range(count))
+
+
+def ingest(tmp_path, **config):
+    resources = {"folders": FoldersResource(shop_inbox=str(tmp_path / "inbox")),
+                 "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "w.duckdb"))}
+    run_config = {"ops": {"raw__shop_parts": {"config": config}}} if config else None
+    return dg.materialize([shop_parts], resources=resources, run_config=run_config,
+                          raise_on_error=False)
+
+
+def test_an_export_that_collapses_is_refused_and_the_previous_data_kept(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "parts.csv").write_text(parts_csv(30))
+    assert ingest(tmp_path).success
+    store = WarehouseResource(duckdb_path=str(tmp_path / "w.duckdb")).get()
+
+    def kept() -> int:
+        return int(store.read("select count(*) as n from raw.shop_parts")["n"].iloc[0])
+
+    (inbox / "parts.csv").write_text(PARTS_HEADER)  # header only: a half-written file
+    failed = ingest(tmp_path)
+    assert not failed.success and kept() == 30
+    message = failed.get_step_failure_events()[0].event_specific_data.error.message
+    assert "the export holds no rows; the previous data is kept" in message
+    (inbox / "parts.csv").write_text(PARTS_HEADER + "p1,Apple,,battery,,,\n")  # all bad
+    assert not ingest(tmp_path).success and kept() == 30
+    reasons = store.read("select reason from raw.shop_quarantine where source = 'shop_parts'")
+    assert len(reasons) == 1  # the bad row is kept aside with its reason
+    (inbox / "parts.csv").write_text(parts_csv(10))  # a third of yesterday's parts
+    assert not ingest(tmp_path).success and kept() == 30
+    assert ingest(tmp_path, accept_smaller_export=True).success and kept() == 10
+
+
+def test_a_windows_export_is_decoded_and_says_so(tmp_path):
+    path = tmp_path / "parts.csv"
+    path.write_bytes((PARTS_HEADER + "p1,Apple,iPhone 12,écran,original,,\n").encode("cp1252"))
+    result = read_shop_file(path, ShopPart)
+    assert result.encoding == "windows-1252" and result.good[0]["part_type"] == "écran"

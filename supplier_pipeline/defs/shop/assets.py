@@ -6,12 +6,23 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from supplier_pipeline.defs.resources import FoldersResource, WarehouseResource
-from supplier_pipeline.lib.shop.ingest import OPTIONAL, SOURCES, ShopFileError, read_shop_file
+from supplier_pipeline.lib.shop.ingest import (
+    OPTIONAL,
+    SOURCES,
+    ShopFileError,
+    read_shop_file,
+    refusal,
+)
 from supplier_pipeline.lib.warehouse import Slice
 
 
-def _ingest(source: str, folders: FoldersResource, warehouse: WarehouseResource,
-            check_parts: bool) -> dg.MaterializeResult:
+class ShopIngestConfig(dg.Config):
+    accept_smaller_export: bool = False
+    """Take an export with far fewer rows than the last accepted one (a person checked it)."""
+
+
+def _ingest(source: str, config: ShopIngestConfig, folders: FoldersResource,
+            warehouse: WarehouseResource, check_parts: bool) -> dg.MaterializeResult:
     filename, model = SOURCES[source]
     path = folders.inbox() / filename
     if source in OPTIONAL and not path.exists():
@@ -29,11 +40,20 @@ def _ingest(source: str, folders: FoldersResource, warehouse: WarehouseResource,
     quarantine = [{"source": source, "file": str(path), "line": q["line"],
                    "record": json.dumps(q["record"], ensure_ascii=False), "reason": q["reason"],
                    "quarantined_at": now} for q in ingested.quarantined]
+    previous = (int(store.read(f"select count(*) as n from raw.{source}")["n"].iloc[0])
+                if store.table_exists(f"raw.{source}") else 0)
+    refused = refusal(source, ingested, previous)
+    if refused and not (config.accept_smaller_export and ingested.good):
+        # the bad rows are kept with their reasons; the last accepted data stays in use
+        store.replace("raw.shop_quarantine", quarantine, {"source": source})
+        raise dg.Failure(f"{path}: {refused}; the previous data is kept. If the export is "
+                         "right, re-run with accept_smaller_export: true.")
     store.replace_slices([Slice(f"raw.{source}", ingested.good, {}),
                           Slice("raw.shop_quarantine", quarantine, {"source": source})])
     reasons = "\n".join(f"- line {q['line']}: {q['reason']}" for q in ingested.quarantined[:20])
     return dg.MaterializeResult(metadata={
-        "file": str(path), "rows": len(ingested.good), "quarantined": len(quarantine),
+        "file": str(path), "encoding": ingested.encoding, "rows": len(ingested.good),
+        "quarantined": len(quarantine),
         "quarantine_reasons": dg.MetadataValue.md(reasons or "none"),
     })
 
@@ -43,8 +63,9 @@ def _shop_asset(source: str, description: str, check_parts: bool) -> dg.AssetsDe
 
     @dg.asset(key=["raw", source], deps=deps, group_name="shop", kinds={"python", "csv"},
               description=description, pool="warehouse")
-    def shop_asset(folders: FoldersResource, warehouse: WarehouseResource):
-        return _ingest(source, folders, warehouse, check_parts)
+    def shop_asset(config: ShopIngestConfig, folders: FoldersResource,
+                   warehouse: WarehouseResource):
+        return _ingest(source, config, folders, warehouse, check_parts)
 
     return shop_asset
 

@@ -6,6 +6,7 @@ previous data in place.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -110,10 +111,43 @@ SOURCES: dict[str, tuple[str, type[Row]]] = {
 OPTIONAL = {"po_acknowledgements", "goods_received"}
 
 
+# Exports that list everything the shop has each time: one that suddenly holds far fewer rows
+# is a broken export (a half-written file, a changed date format), not a shop that lost its
+# parts, and taking it would make every missing part read 0 on hand and be ordered.
+SNAPSHOTS = {"shop_parts", "stock_on_hand", "repair_orders"}
+SHRINK_LIMIT = 0.5  # fewer good rows than this share of the last accepted export is refused
+SHRINK_MIN_ROWS = 20  # below this many rows a small shop's export may shrink that much
+
+
 @dataclass
 class Ingested:
     good: list[dict] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)  # line, record, reason
+    encoding: str = "utf-8"
+
+
+def refusal(source: str, ingested: Ingested, previous_rows: int) -> str | None:
+    """Why an export must not replace the last accepted one, or None when it may."""
+    good = len(ingested.good)
+    if ingested.quarantined and not good:
+        return f"every row is bad ({len(ingested.quarantined)} quarantined)"
+    if source in SNAPSHOTS and not good:
+        return "the export holds no rows"
+    if source in SNAPSHOTS and previous_rows >= SHRINK_MIN_ROWS \
+            and good < SHRINK_LIMIT * previous_rows:
+        return (f"{good} usable rows where the last accepted export had {previous_rows} "
+                f"(below {SHRINK_LIMIT:.0%})")
+    return None
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The export's text and its encoding: UTF-8 (with or without BOM), else Windows-1252, the
+    encoding of most spreadsheet exports on Windows; which one is reported, never hidden."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "windows-1252"
 
 
 def _reason(error: ValidationError) -> str:
@@ -125,14 +159,15 @@ def read_shop_file(path: Path, model: type[Row],
     """Validate every row of one export; rows naming an unknown part are quarantined too."""
     if not path.exists():
         raise ShopFileError(f"{path}: file not found")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    text, encoding = _decode(path)
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         required = {n for n, f in model.model_fields.items() if f.is_required()}
         missing = required - set(reader.fieldnames or [])
         if missing:
             raise ShopFileError(f"{path}: missing columns {sorted(missing)}; "
                                 "the previous data is kept")
-        result = Ingested()
+        result = Ingested(encoding=encoding)
         seen: set[tuple] = set()
         for line, record in enumerate(reader, start=2):
             try:
