@@ -2,6 +2,7 @@
 descriptions, and the jobs and schedules."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,9 +26,11 @@ def test_webserver_shows_the_asset_graph(tmp_path):
     port = free_port()
     webserver = Path(sys.executable).parent / "dagster-webserver"
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    # its own process group: the code server it spawns is stopped with it, not left behind
     process = subprocess.Popen([str(webserver), "-h", "127.0.0.1", "-p", str(port), "-m",
                                 "supplier_pipeline.definitions"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -41,7 +44,7 @@ def test_webserver_shows_the_asset_graph(tmp_path):
         data = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": QUERY},
                           timeout=60).json()["data"]
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     assert nodes["marts/fct_price_history"]["groupName"] == "marts"
