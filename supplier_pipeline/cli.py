@@ -52,16 +52,17 @@ def extract(args: argparse.Namespace) -> int:
 
 def probe(args: argparse.Namespace) -> int:
     from supplier_pipeline.lib.scraping.probe import probe as run_probe
-    from supplier_pipeline.lib.suppliers.config import SupplierConfigError, load_suppliers
+    from supplier_pipeline.lib.suppliers.config import read_supplier_files
 
-    try:
-        configs = load_suppliers(include_disabled=True)
-    except SupplierConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    files = read_supplier_files(include_disabled=True)
+    configs = files.configs
     if args.supplier not in configs:
-        print(f"unknown supplier {args.supplier!r}; known: {', '.join(sorted(configs))}",
-              file=sys.stderr)
+        problems = files.problems_of(args.supplier)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"unknown supplier {args.supplier!r}; known: {', '.join(sorted(configs))}",
+                  file=sys.stderr)
         return 2
     report = run_probe(configs[args.supplier], dict(os.environ), args.url)
     print(report.table())

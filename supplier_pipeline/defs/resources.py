@@ -12,7 +12,12 @@ from dagster_dbt import DbtCliResource
 from supplier_pipeline.defs.transform.project import dbt_project
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.notify import post_json
-from supplier_pipeline.lib.suppliers.config import SupplierConfig, load_suppliers
+from supplier_pipeline.lib.suppliers.config import (
+    SupplierConfig,
+    SupplierFiles,
+    load_suppliers,
+    read_supplier_files,
+)
 from supplier_pipeline.lib.warehouse import Warehouse
 
 
@@ -27,16 +32,24 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class SuppliersResource(dg.ConfigurableResource):
-    """The supplier registry: one YAML file per supplier (plus SUPPLIERS_DIR, if set)."""
+    """The supplier registry: one YAML file per supplier in SUPPLIERS_DIR."""
 
     def config(self, supplier_id: str) -> SupplierConfig:
-        configs = load_suppliers()
-        if supplier_id not in configs:
-            raise dg.Failure(f"unknown or disabled supplier {supplier_id!r}")
-        return configs[supplier_id]
+        files = read_supplier_files()
+        if supplier_id in files.configs:
+            return files.configs[supplier_id]
+        problems = files.problems_of(supplier_id)
+        if problems:
+            raise dg.Failure(f"supplier {supplier_id!r} is skipped: "
+                             + "; ".join(str(p) for p in problems))
+        raise dg.Failure(f"unknown or disabled supplier {supplier_id!r}")
 
     def all(self) -> dict[str, SupplierConfig]:
         return load_suppliers()
+
+    def files(self) -> SupplierFiles:
+        """The suppliers that load and the files skipped, with their reasons."""
+        return read_supplier_files()
 
 
 class NotifierResource(dg.ConfigurableResource):

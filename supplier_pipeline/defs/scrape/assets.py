@@ -99,18 +99,22 @@ def supplier_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig,
 
 @dg.asset(key=["raw", "suppliers"], group_name="scrape", kinds={"python", "yaml"},
           pool="warehouse")
-def supplier_registry(suppliers: SuppliersResource,
+def supplier_registry(context: dg.AssetExecutionContext, suppliers: SuppliersResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The configured suppliers and their purchasing terms (lead time, shipping)."""
+    files = suppliers.files()
     rows = [{"supplier_id": c.id, "supplier_name": c.name, "engine": c.engine,
              "base_url": c.base_url, "lead_time_days": c.purchasing.lead_time_days,
              "shipping_fee": c.purchasing.shipping_fee,
              "free_shipping_above": c.purchasing.free_shipping_above,
              "min_order_value": c.purchasing.min_order_value}
-            for c in suppliers.all().values()]
+            for c in files.configs.values()]
     warehouse.get().replace("raw.suppliers", rows, {})
-    return dg.MaterializeResult(metadata={"suppliers": len(rows),
-                                          "ids": ", ".join(r["supplier_id"] for r in rows)})
+    for problem in files.problems:
+        context.log.warning(f"supplier file skipped: {problem}")
+    return dg.MaterializeResult(metadata={
+        "suppliers": len(rows), "ids": ", ".join(r["supplier_id"] for r in rows),
+        "skipped supplier files": dg.MetadataValue.md(files.problems_table())})
 
 
 scrape_logs = [

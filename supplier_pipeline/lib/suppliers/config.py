@@ -3,12 +3,19 @@ file, the field and what is wrong.
 
 String values may refer to the environment as `${NAME}` or `${NAME:-default}`, so that
 addresses differ per deployment; credentials are never values, only names of variables.
+
+One broken file must not stop the others: reading SUPPLIERS_DIR returns the suppliers that
+load and, beside them, every file that was skipped with its field and reason. The code
+location, the schedules and the runs all read the folder that way, so a typo in one shop's
+file costs that shop's scrapes only.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -21,8 +28,34 @@ TEMPLATE_DIR = Path(__file__).parent
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why one supplier file was skipped; `field` is None when the whole file is at fault."""
+
+    file: Path
+    field: str | None
+    reason: str
+
+    @property
+    def supplier_id(self) -> str:
+        return self.file.stem  # a file's id must equal its name
+
+    def __str__(self) -> str:
+        return f"{self.file}: field `{self.field}`: {self.reason}" if self.field else (
+            f"{self.file}: {self.reason}")
+
+
 class SupplierConfigError(ValueError):
     """A supplier file that cannot be used, with the file and field that are wrong."""
+
+    def __init__(self, problems: list[FileProblem]):
+        self.problems = problems
+        fields = "; ".join(f"field `{p.field}`: {p.reason}" if p.field else p.reason
+                           for p in problems)
+        super().__init__(f"{problems[0].file}: {fields}")
 
 
 class Strict(BaseModel):
@@ -125,6 +158,12 @@ class PriceRule(Strict):
     vat_included: bool
     vat_rate: float = Field(ge=0, le=50)  # percent
 
+    @field_validator("vat_rate", mode="before")
+    @classmethod
+    def decimal_comma(cls, value: object) -> object:
+        # Written by people who write "22,0": a comma here can only be the decimal mark.
+        return value.strip().replace(",", ".", 1) if isinstance(value, str) else value
+
 
 class StockRule(Strict):
     """Stock text -> state. Texts are matched case-insensitively as substrings, in order."""
@@ -168,6 +207,19 @@ class Schedule(Strict):
     prices_cron: str = "0 */4 * * *"
     catalog_cron: str = "0 2 * * *"
 
+    @field_validator("prices_cron", "catalog_cron")
+    @classmethod
+    def dagster_accepts(cls, value: str) -> str:
+        # Checked here, by the scheduler that will run it, so that a bad cron skips its
+        # supplier instead of failing the code location when its schedule is built.
+        import dagster as dg
+
+        try:
+            dg.ScheduleDefinition(name="cron_check", cron_schedule=value, job_name="cron_check")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(f"{value!r} is not a 5-field cron expression") from None
+        return value
+
 
 class SupplierConfig(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -201,47 +253,66 @@ class SupplierConfig(Strict):
         return path if path.startswith("http") else self.base_url.rstrip("/") + path
 
 
-def _expand(value: object, environ: dict[str, str]) -> object:
+def _expand(value: object, environ: dict[str, str], where: str = "") -> object:
+    """`${NAME}` references replaced; an unset one without a default raises
+    KeyError(name, field)."""
     if isinstance(value, str):
         def sub(match: re.Match) -> str:
             name, default = match.group(1), match.group(2)
             if name in environ:
                 return environ[name]
             if default is None:
-                raise KeyError(name)
+                raise KeyError(name, where)
             return default
         return _ENV_REF.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand(v, environ) for k, v in value.items()}
+        return {k: _expand(v, environ, f"{where}.{k}" if where else str(k))
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, environ) for v in value]
+        return [_expand(v, environ, f"{where}.{i}" if where else str(i))
+                for i, v in enumerate(value)]
     return value
 
 
-def load_supplier(path: Path, environ: dict[str, str] | None = None) -> SupplierConfig:
-    environ = dict(os.environ) if environ is None else environ
+def _read(path: Path) -> dict:
+    def problem(reason: str) -> SupplierConfigError:
+        return SupplierConfigError([FileProblem(path, None, reason)])
+
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise SupplierConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise problem(f"not valid YAML: {' '.join(str(exc).split())}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise problem(f"cannot be read: {exc}") from None
     if not isinstance(raw, dict):
-        raise SupplierConfigError(f"{path}: expected a mapping of settings at the top level")
+        raise problem("expected a mapping of settings at the top level")
+    return raw
+
+
+def _validate(path: Path, raw: dict, environ: dict[str, str]) -> SupplierConfig:
     try:
         expanded = _expand(raw, environ)
     except KeyError as exc:
-        raise SupplierConfigError(
-            f"{path}: environment variable {exc.args[0]} is referenced but not set") from exc
+        name, where = exc.args
+        raise SupplierConfigError([FileProblem(
+            path, where or None, f"environment variable {name} is referenced but not set")]
+        ) from None
     try:
         config = SupplierConfig.model_validate(expanded)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field `{'.'.join(str(p) for p in err['loc']) or '(top)'}`: {err['msg']}"
-            for err in exc.errors())
-        raise SupplierConfigError(f"{path}: {problems}") from None
+        raise SupplierConfigError([
+            FileProblem(path, ".".join(str(p) for p in err["loc"]) or "(top)", err["msg"])
+            for err in exc.errors()]) from None
     if config.id != path.stem:
-        raise SupplierConfigError(f"{path}: field `id` is {config.id!r} but must match the file "
-                                  f"name {path.stem!r}")
+        raise SupplierConfigError([FileProblem(
+            path, "id", f"is {config.id!r} but must match the file name {path.stem!r}")])
     return config
+
+
+def load_supplier(path: Path, environ: dict[str, str] | None = None) -> SupplierConfig:
+    """One file, enabled or not, with the environment expanded; raises SupplierConfigError."""
+    environ = dict(os.environ) if environ is None else environ
+    return _validate(path, _read(path), environ)
 
 
 def supplier_dirs() -> list[Path]:
@@ -252,29 +323,78 @@ def supplier_dirs() -> list[Path]:
     return list(current().suppliers_dirs)
 
 
-def load_suppliers(include_disabled: bool = False,
-                   environ: dict[str, str] | None = None) -> dict[str, SupplierConfig]:
-    configs: dict[str, SupplierConfig] = {}
+@dataclass(frozen=True)
+class SupplierFiles:
+    """What SUPPLIERS_DIR holds: the suppliers that load, and every file skipped with why."""
+
+    configs: dict[str, SupplierConfig]
+    problems: list[FileProblem]
+
+    def problems_of(self, supplier_id: str) -> list[FileProblem]:
+        return [p for p in self.problems if p.supplier_id == supplier_id]
+
+    def problems_table(self) -> str:
+        """The skipped files as a Markdown table, for the UI; `none` when nothing is skipped."""
+        if not self.problems:
+            return "none"
+        rows = [(str(p.file), p.field or "(whole file)", p.reason) for p in self.problems]
+        return "| file | field | reason |\n|---|---|---|\n" + "\n".join(
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows)
+
+
+# Problems already logged by this process: the code location reads the folder once per
+# definition that needs it (partitions, schedules, freshness), and sensors read it every tick.
+_logged: set[str] = set()
+
+
+def read_supplier_files(include_disabled: bool = False,
+                        environ: dict[str, str] | None = None) -> SupplierFiles:
+    """Every supplier file of SUPPLIERS_DIR, each on its own: a file that cannot be used is
+    reported and skipped, never raised, so that it costs only its own supplier."""
+    environ = dict(os.environ) if environ is None else environ
+    by_name: dict[str, list[Path]] = {}
     for folder in supplier_dirs():
         for path in sorted(folder.glob("*.yaml")):
-            config = load_supplier(path, environ)
-            if config.enabled or include_disabled:
-                configs[config.id] = config
-    return configs
+            by_name.setdefault(path.stem, []).append(path)
+    configs: dict[str, SupplierConfig] = {}
+    problems: list[FileProblem] = []
+    for name, paths in by_name.items():
+        if len(paths) > 1:  # which one is meant is a person's decision, so neither runs
+            problems.extend(FileProblem(path, "id", f"{name!r} is also the id of "
+                                        f"{', '.join(str(p) for p in paths if p != path)}; "
+                                        "each is skipped until only one is left")
+                            for path in paths)
+            continue
+        try:
+            raw = _read(paths[0])
+            # A disabled file is not expanded: its variables may be unset on purpose.
+            if raw.get("enabled", True) is False and not include_disabled:
+                continue
+            config = _validate(paths[0], raw, environ)
+        except SupplierConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if config.enabled or include_disabled:
+            configs[config.id] = config
+    for problem in problems:
+        if str(problem) not in _logged:
+            _logged.add(str(problem))
+            log.warning("supplier file skipped: %s", problem)
+    return SupplierFiles(configs, problems)
+
+
+def load_suppliers(include_disabled: bool = False,
+                   environ: dict[str, str] | None = None) -> dict[str, SupplierConfig]:
+    """The suppliers that load; the skipped files are in `read_supplier_files`."""
+    return read_supplier_files(include_disabled, environ).configs
 
 
 def supplier_schedules() -> list[tuple[str, str, str]]:
-    """(id, prices cron, catalog cron) of enabled suppliers, without resolving the environment."""
-    out = []
-    for folder in supplier_dirs():
-        for path in sorted(folder.glob("*.yaml")):
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if raw.get("enabled", True):
-                schedule = Schedule.model_validate(raw.get("schedule", {}))
-                out.append((path.stem, schedule.prices_cron, schedule.catalog_cron))
-    return out
+    """(id, prices cron, catalog cron) of the enabled suppliers that load."""
+    return [(c.id, c.schedule.prices_cron, c.schedule.catalog_cron)
+            for c in load_suppliers().values()]
 
 
 def supplier_ids() -> list[str]:
-    """Enabled supplier ids (the static partitions), read without resolving the environment."""
+    """Enabled supplier ids that load (the static partitions)."""
     return [supplier_id for supplier_id, _, _ in supplier_schedules()]
