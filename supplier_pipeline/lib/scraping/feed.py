@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.normalise import FeedNumber
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.scraping.session import LoginFailed
 from supplier_pipeline.lib.suppliers.config import Feed, SupplierConfig
@@ -25,11 +26,17 @@ def _headers(feed: Feed, environ: dict[str, str], supplier_id: str) -> dict[str,
 
 
 def map_columns(record: dict, columns: dict[str, str]) -> dict[str, str | None]:
-    """Feed record -> our field names; absent columns become None."""
+    """Feed record -> our field names; absent columns become None. A number sent as a number
+    stays marked as one, so that the supplier's locale never reinterprets its point."""
     out = {}
     for ours, theirs in columns.items():
         value = record.get(theirs)
-        out[ours] = None if value is None or value == "" else str(value)
+        if value is None or value == "":
+            out[ours] = None
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[ours] = FeedNumber(value)
+        else:
+            out[ours] = str(value)
     return out
 
 

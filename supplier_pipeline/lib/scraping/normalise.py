@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -28,9 +28,28 @@ class ParsedPrice:
     problem: str | None = None
 
 
+# The digits of one written number, with its grouping and decimal marks.
+NUMBER_TEXT = re.compile(r"\d[\d.,\s\u00a0\u202f']*\d|\d")
+# A sign just before the number (after a currency, at most one space): a discount, a surcharge
+# or a difference, never a price. A dash after a digit or a letter ("1-4 pz") is not a sign.
+SIGN_BEFORE = re.compile(r"(?<![\w.,])[-+\u2212]\s?(?:(?:[€$£]|EUR|USD|GBP|CHF)\s?)?$",
+                         re.IGNORECASE)
+_PRICE_AHEAD = r"\s*(?=[-+\u2212]?\s?(?:[€$£]|EUR|USD|GBP|CHF)?\s?\d)"
+# A count and the price of one: "2 x 12,50", "3 pz a 4,00", "買1箱 每箱 839 元". The price is
+# what follows the marker; the whole text read at once would give the count.
+PER_UNIT = re.compile(
+    r"(?<![\d.,])\d{1,5}\s*(?:[x×*]|(?:pz|pezzi|pcs?|pieces?|stk|stück)\.?\s+(?:a|à|@|je|each))"
+    + _PRICE_AHEAD + r"|每[^\d\s]{0,2}" + _PRICE_AHEAD, re.IGNORECASE)
+
+
+class FeedNumber(str):
+    """A value a feed sent as a number (JSON), not as text: its `.` is the decimal point
+    whatever the supplier's locale, so `2.499` is 2.499 (2.50 to the cent), never 2499."""
+
+
 def decimal_separator(text: str, locale: str) -> str:
     """The decimal separator the text uses; the locale only settles `1.299` vs `1,299`."""
-    number = re.search(r"\d[\d.,\s\u00a0\u202f']*\d|\d", text)
+    number = NUMBER_TEXT.search(text)
     digits = number.group(0) if number else ""
     dot, comma = digits.rfind("."), digits.rfind(",")
     default = "," if locale.split("_")[0].lower() in COMMA_DECIMAL_LOCALES else "."
@@ -45,24 +64,48 @@ def decimal_separator(text: str, locale: str) -> str:
     return default if decimals == 3 else mark
 
 
+def _signed(text: str) -> bool:
+    number = NUMBER_TEXT.search(text)
+    return number is not None and SIGN_BEFORE.search(text[:number.start()]) is not None
+
+
+def _positive_cents(amount: Decimal | None, text: str) -> ParsedPrice:
+    shown = repr(text.strip()[:40])
+    if amount is None:
+        return ParsedPrice(None, None, f"no number in {shown}")
+    if not amount.is_finite():  # a feed's NaN or Infinity
+        return ParsedPrice(None, None, f"unreadable number in {shown}")
+    try:
+        cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a Decimal holds: no shop's price
+        return ParsedPrice(None, None, f"unreadable number in {shown}")
+    if cents <= 0:  # 0.001 too: stored to the cent, it would be a free part
+        return ParsedPrice(None, None, f"non-positive price in {shown}")
+    return ParsedPrice(cents, None)
+
+
 def parse_price(text: str | None, locale: str = "en",
                 default_currency: str | None = None) -> ParsedPrice:
-    """`€ 1.299,00` -> 1299.00 EUR; the locale settles `1.299` vs `1,299`."""
+    """`€ 1.299,00` -> 1299.00 EUR; the locale settles `1.299` vs `1,299`. `2 x 12,50` is
+    12.50 (the price of one); a signed number (`-12,50`) is refused, never read as 12.50."""
     if text is None or not text.strip():
         return ParsedPrice(None, None, "no price text")
-    separator = decimal_separator(text, locale)
-    parsed = Price.fromstring(text, decimal_separator=separator)
-    if parsed.amount is None:
-        return ParsedPrice(None, None, f"no number in {text.strip()[:40]!r}")
-    if parsed.amount <= 0:
-        return ParsedPrice(None, None, f"non-positive price in {text.strip()[:40]!r}")
-    symbol = (parsed.currency or "").strip().lower()
+    if isinstance(text, FeedNumber):  # str() of an int or a float: Decimal always reads it
+        read = _positive_cents(Decimal(text), text)
+        return replace(read, currency=default_currency) if read.amount is not None else read
+    per_unit = PER_UNIT.search(text)
+    number = text[per_unit.end():] if per_unit else text
+    if _signed(number):
+        return ParsedPrice(None, None, f"signed number in {text.strip()[:40]!r}: a discount, "
+                                       "surcharge or difference, not a price")
+    parsed = Price.fromstring(number, decimal_separator=decimal_separator(number, locale))
+    read = _positive_cents(parsed.amount, text)
+    if read.amount is None:
+        return read
+    currency_text = parsed.currency or (Price.fromstring(text).currency if per_unit else None)
+    symbol = (currency_text or "").strip().lower()
     currency = CURRENCY_SYMBOLS.get(symbol, symbol.upper() or None) or default_currency
-    try:
-        amount = parsed.amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    except InvalidOperation:  # more digits than a Decimal holds: no shop's price
-        return ParsedPrice(None, None, f"unreadable number in {text.strip()[:40]!r}")
-    return ParsedPrice(amount, currency)
+    return replace(read, currency=currency)
 
 
 # A price in a quantity-break table: with a currency, or with two decimals.
