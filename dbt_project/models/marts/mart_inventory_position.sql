@@ -7,6 +7,8 @@
   On order = the ledger's open lines (approved, sent, acknowledged or partly received, minus
   what arrived) + the shop's own open POs that the ledger does not know. Our POs appear in the
   shop's export once entered there; counting them from the ledger only counts them once.
+  On hand = the shop's last count + what was received after that count: between a delivery
+  and the next stock export the units are no longer on order and not yet counted.
 #}
 with
 
@@ -18,7 +20,7 @@ parts as (
 
 stock as (
 
-    select part_id, on_hand from {{ ref('stg_shop__stock_on_hand') }}
+    select part_id, on_hand, counted_at from {{ ref('stg_shop__stock_on_hand') }}
 
 ),
 
@@ -37,6 +39,19 @@ shop_open_lines as (
 repair_orders as (
 
     select * from {{ ref('int_repair_order_parts') }}
+
+),
+
+received_since_count as (
+
+    select ledger_lines.part_id, sum(receipts.quantity) as received
+    from {{ ref('stg_shop__goods_received') }} as receipts
+    inner join ledger_lines
+        on receipts.po_id = ledger_lines.po_id
+        and receipts.supplier_sku = ledger_lines.supplier_sku
+    left join stock on ledger_lines.part_id = stock.part_id
+    where stock.counted_at is null or receipts.received_at > stock.counted_at
+    group by ledger_lines.part_id
 
 ),
 
@@ -71,12 +86,13 @@ position as (
 
     select
         parts.part_id,
-        coalesce(stock.on_hand, 0) as on_hand,
+        coalesce(stock.on_hand, 0) + coalesce(received_since_count.received, 0) as on_hand,
         coalesce(on_order_in_ledger.on_order, 0) as on_order_in_ledger,
         coalesce(on_order_elsewhere.on_order, 0) as on_order_elsewhere,
         coalesce(reserved.reserved, 0) as reserved
     from parts
     left join stock on parts.part_id = stock.part_id
+    left join received_since_count on parts.part_id = received_since_count.part_id
     left join on_order_in_ledger on parts.part_id = on_order_in_ledger.part_id
     left join on_order_elsewhere on parts.part_id = on_order_elsewhere.part_id
     left join reserved on parts.part_id = reserved.part_id
