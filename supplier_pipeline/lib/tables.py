@@ -101,8 +101,9 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("changed_at", "timestamptz"), ("message", "varchar"), ("raised_at", "timestamptz"),
         ("delivered", "boolean"),
     ],
+    # the lines to order now; the PO that carries them is in the purchasing ledger
     "analytics.purchase_proposals": [
-        ("proposal_id", "varchar"), ("supplier_id", "varchar"), ("part_id", "varchar"),
+        ("supplier_id", "varchar"), ("part_id", "varchar"),
         ("supplier_sku", "varchar"), ("quantity", "integer"), ("unit_price", MONEY),
         ("line_total", MONEY), ("on_hand", "integer"), ("on_order", "integer"),
         ("reserved", "integer"), ("reorder_point", "integer"), ("order_up_to", "integer"),

@@ -54,7 +54,6 @@ def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig
     for line in lines:
         line["proposed_at"] = now
         line["line_total"] = round(line["unit_price"] * line["quantity"], 2)
-        line["proposal_id"] = None
     store.replace("analytics.purchase_proposals", lines, {})
     frame = pd.DataFrame(lines)
     by_supplier = (frame.groupby("supplier_id")["line_total"].agg(["count", "sum"])
