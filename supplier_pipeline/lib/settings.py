@@ -53,10 +53,6 @@ class Settings(BaseModel):
     executor: str | None  # None: Dagster's multiprocess executor (defs/executor.py)
     celery_queue: str
 
-    @property
-    def production(self) -> bool:
-        return self.environment == "production"
-
 
 def _set(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
