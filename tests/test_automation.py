@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from supplier_pipeline.defs.resources import NotifierResource
+from supplier_pipeline.defs.resources import AlertingResource, WarehouseResource
 from supplier_pipeline.demo.server import BackgroundServer
 from supplier_pipeline.demo.webhook import build_app as webhook_app
 from supplier_pipeline.demo.world import SUPPLIERS_DIR as DEMO_SUPPLIERS
 from supplier_pipeline.lib.freshness import allowed_age, stale
+from supplier_pipeline.lib.warehouse import Warehouse
 
 OFFERS = dg.AssetKey(["raw", "supplier_offers"])
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -83,35 +84,49 @@ def test_stale_suppliers_are_a_failing_check_naming_them(defs):
     assert not any(e.passed for e in evaluations.values())  # never built
 
 
-def test_stale_data_is_alerted_once_and_its_recovery_once(defs):
+def test_stale_data_is_alerted_once_and_its_recovery_once(defs, tmp_path):
     received: list[dict] = []
     webhook = BackgroundServer(webhook_app(received)).start()
     sensor = defs.resolve_sensor_def("stale_data_alert_sensor")
-    notifier = NotifierResource(webhook_url=f"{webhook.url}/hook")
+    store = Warehouse(None, tmp_path / "warehouse.duckdb")
+    resources = {"warehouse": WarehouseResource(duckdb_path=str(store.duckdb_path)),
+                 "alerting": AlertingResource(webhook_url=f"{webhook.url}/hook")}
+
+    def queued() -> list[str]:
+        if not store.table_exists("alerting.alerts"):
+            return []
+        return store.read("select text from alerting.alerts order by text")["text"].tolist()
+
     try:
         with dg.instance_for_test() as instance:
             def tick(cursor):
                 context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                                  resources={"notifier": notifier})
+                                                  resources=resources)
                 return sensor.evaluate_tick(context)
 
             fresh_deployment = tick(None)
-            assert received == []  # nothing is due before its first scrape
+            assert queued() == []  # nothing is due before its first scrape
             watched = json.loads(fresh_deployment.cursor)
             long_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat()
             watched["watched_since"] = {k: long_ago for k in watched["watched_since"]}
             late = tick(json.dumps(watched))
-            texts = sorted(m["text"] for m in received)
-            assert len(texts) == 4 and all(t.startswith("Stale data: ") for t in texts)
-            assert any("ricambi_italia: no good update recorded" in t for t in texts)
+            assert len(queued()) == 4
+            assert any("ricambi_italia: no good update recorded" in t for t in queued())
             again = tick(late.cursor)
-            assert len(received) == 4  # still stale: not alerted twice
+            assert len(queued()) == 4  # still stale: not alerted twice
             for supplier in ("teile_feed", "fixparts_js", "ricambi_italia"):
                 land_scrape(instance, supplier)
             tick(again.cursor)
-            recovered = sorted(m["text"] for m in received[4:])
-            assert recovered == ["Fresh again: fixparts_js.", "Fresh again: ricambi_italia.",
-                                 "Fresh again: teile_feed."]  # the marts are still stale
+            recovered = [t for t in queued() if "up to date again" in t]
+            assert recovered == ["fixparts_js: up to date again",
+                                 "ricambi_italia: up to date again",
+                                 "teile_feed: up to date again"]  # the marts are still stale
+            # the outbox delivers them: the stale ones at once (high severity)
+            deliver = defs.resolve_job_def("deliver_alerts_job")
+            deliver.execute_in_process(instance=instance, resources=resources)
+            texts = [line["text"] for message in received for line in message["alerts"]]
+            assert sum("no good update recorded" in t or "last good update" in t
+                       for t in texts) == 4
     finally:
         webhook.stop()
 

@@ -13,12 +13,13 @@ EXPECTED_ASSETS = {
     "staging/stg_scrape__offers", "marts/fct_price_history", "marts/mart_best_offer",
     "marts/fct_part_demand_daily", "marts/dim_parts", "marts/dim_suppliers",
     "intermediate/int_offers_matched_to_parts", "analytics/part_demand_forecast",
-    "analytics/price_alerts", "analytics/purchase_proposals", "analytics/po_files",
+    "alerting/alerts", "alerting/delivery_attempts", "marts/mart_alert_events",
+    "analytics/purchase_proposals", "analytics/po_files",
     "analytics/forecast_accuracy", "marts/fct_stock_history", "marts/fct_offer_changes",
     "marts/mart_supplier_performance", "raw/scrape_runs", "raw/fetch_log",
 }
 EXPECTED_JOBS = {"scrape_suppliers_job", "catalog_sync_job", "shop_ingest_job", "transform_job",
-                 "forecast_job", "price_alerts_job", "purchase_proposals_job",
+                 "forecast_job", "alerts_job", "deliver_alerts_job", "purchase_proposals_job",
                  "freshness_checks_job"}
 
 
@@ -47,11 +48,10 @@ def test_jobs_schedules_and_sensors(defs):
     crons = {name: s.cron_schedule for name, s in schedules.items()}
     assert crons["prices_ricambi_italia_schedule"] == "0 */4 * * *"
     assert crons["catalog_ricambi_italia_schedule"] == "0 2 * * *"
-    assert crons["price_alerts_schedule"] == "0 * * * *"
     assert crons["purchase_proposals_schedule"] == "*/30 * * * *"
     assert crons["freshness_checks_schedule"] == "15 * * * *"
     assert {"shop_inbox_sensor", "run_failure_alert_sensor", "transform_after_scrapes_sensor",
-            "stale_data_alert_sensor"} <= {s.name for s in defs.sensors}
+            "stale_data_alert_sensor", "alerts_sensor"} <= {s.name for s in defs.sensors}
     # on a laptop nothing starts by itself (production: tests/test_automation.py)
     assert {s.default_status for s in defs.schedules} == {dg.DefaultScheduleStatus.STOPPED}
 

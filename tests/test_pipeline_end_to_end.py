@@ -74,9 +74,13 @@ def check_flow(store: Warehouse, received: list[dict]) -> None:
     assert (forecast["q95"] >= forecast["q50"]).all() and (forecast["mean"] >= 0).all()
     quarantined = store.read("select reason from raw.shop_quarantine")
     assert len(quarantined) == 3  # the demo export's three broken rows
-    alerts = store.read("select * from analytics.price_alerts")
-    assert len(alerts) == len(received) > 0
-    assert {a["alert"]["alert_id"] for a in received} == set(alerts["alert_id"])
+    alerts = store.read("select * from alerting.alerts where status = 'raised'")
+    assert {"price_up", "price_down", "out_of_stock"} <= set(alerts["event_kind"])
+    events = store.read("select event_id from marts.mart_alert_events")
+    assert set(alerts["alert_id"]) <= set(events["event_id"])
+    # the shipped rules: the team's hourly digest; nothing high-severity happened here
+    pending = store.read("select * from alerting.outbox where state = 'pending'")
+    assert set(pending["delivery"]) == {"digest"} and len(received) == 0
     proposals = store.read("select * from analytics.purchase_proposals")
     assert len(proposals) > 0 and (proposals["quantity"] > 0).all()
     orders = store.read("select * from purchasing.purchase_orders")
@@ -114,9 +118,13 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
     defs.resolve_job_def("scrape_suppliers_job").execute_in_process(
         instance=instance, partition_key=key, run_config={"ops": {"raw__supplier_offers": {
             "config": {"observed_at": now.isoformat()}}}})
-    for job in ("transform_job", "price_alerts_job", "purchase_proposals_job"):
+    raised = "select alert_id from alerting.alerts where status = 'raised' order by 1"
+    alerts_before = store.read(raised)
+    for job in ("transform_job", "alerts_job", "purchase_proposals_job"):
         defs.resolve_job_def(job).execute_in_process(instance=instance)
     assert counts(store) == before
+    # the rebuilt history raised no alert again (a change re-observed later is a repeat)
+    assert store.read(raised).equals(alerts_before)
     assert sorted(settings.po_outbox().iterdir()) == files_before
     sent = store.read("select l.part_id from purchasing.purchase_order_lines as l join "
                       "purchasing.purchase_orders as o on l.po_id = o.po_id "
@@ -134,7 +142,19 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
     delivered = store.read("select * from marts.mart_supplier_performance "
                            "where delivered_pos > 0")
     assert len(delivered) > 0 and delivered["fill_rate"].between(0.5, 1).all()
-    assert len(store.read("select * from analytics.price_alerts")) == len(webhook)
+    # the PO waiting for approval is alerted; the team's digest goes out with everything, once
+    defs.resolve_job_def("alerts_job").execute_in_process(instance=instance)
+    waiting = store.read("select * from alerting.alerts where event_kind = 'po_waiting_approval'")
+    assert len(waiting) == 1
+    send_now = {"ops": {"alerting__delivery_attempts": {"config": {"send_digests_now": True}}}}
+    for _ in range(2):
+        defs.resolve_job_def("deliver_alerts_job").execute_in_process(instance=instance,
+                                                                      run_config=send_now)
+    assert len(webhook) == 1
+    digest = webhook[0]
+    raised = store.read("select * from alerting.alerts where status = 'raised'")
+    assert len(digest["alerts"]) == len(raised)
+    assert digest["subject"].startswith(f"Supplier alerts: {len(raised)} (")
 
 
 def test_demo_pipeline_on_postgres(shop_env, webhook, postgres_dsn, monkeypatch, run_dbt):

@@ -11,7 +11,8 @@ from dagster_dbt import DbtCliResource
 
 from supplier_pipeline.defs.transform.project import dbt_project
 from supplier_pipeline.lib import settings
-from supplier_pipeline.lib.notify import post_json
+from supplier_pipeline.lib.alerting.channels import Channel, channel_settings, configured_channels
+from supplier_pipeline.lib.alerting.rules import AlertRules, load_rules
 from supplier_pipeline.lib.suppliers.config import (
     SupplierConfig,
     SupplierFiles,
@@ -52,16 +53,39 @@ class SuppliersResource(dg.ConfigurableResource):
         return read_supplier_files()
 
 
-class NotifierResource(dg.ConfigurableResource):
-    """Posts alerts as JSON to a webhook (Slack-compatible `text` field); off when unset."""
+class AlertingResource(dg.ConfigurableResource):
+    """The alert rules file and the channels alerts go out on. Every channel setting comes
+    from the environment (tokens and passwords through dg.EnvVar, never shown in the UI); a
+    channel without its settings is off."""
 
+    rules_file: str | None = None
+    ui_url: str | None = None
     webhook_url: str | None = None
+    slack_webhook_url: str | None = None
+    slack_bot_token: str | None = None
+    slack_channel: str | None = None
+    slack_api_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_starttls: str | None = None
+    smtp_ca_file: str | None = None
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str | None = None
+    whatsapp_template: str | None = None
+    whatsapp_template_language: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_api_url: str | None = None
 
-    def send(self, payload: dict) -> bool:
-        if not self.webhook_url:
-            return False
-        post_json(self.webhook_url, payload)
-        return True
+    def rules(self) -> AlertRules:
+        """The rules; raises AlertRulesError naming the file and field at fault."""
+        return load_rules(Path(self.rules_file) if self.rules_file else None)
+
+    def channels(self) -> dict[str, Channel]:
+        return configured_channels(channel_settings(self.model_dump()))
 
 
 class FoldersResource(dg.ConfigurableResource):
@@ -86,6 +110,20 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+# AlertingResource field -> the environment variable that sets it
+CHANNEL_VARIABLES = {
+    "webhook_url": "ALERT_WEBHOOK_URL", "slack_webhook_url": "SLACK_WEBHOOK_URL",
+    "slack_bot_token": "SLACK_BOT_TOKEN", "slack_channel": "SLACK_CHANNEL",
+    "slack_api_url": "SLACK_API_URL", "smtp_host": "SMTP_HOST", "smtp_port": "SMTP_PORT",
+    "smtp_user": "SMTP_USER", "smtp_password": "SMTP_PASSWORD", "smtp_from": "SMTP_FROM",
+    "smtp_starttls": "SMTP_STARTTLS", "smtp_ca_file": "SMTP_CA_FILE",
+    "whatsapp_token": "WHATSAPP_TOKEN", "whatsapp_phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
+    "whatsapp_api_url": "WHATSAPP_API_URL", "whatsapp_template": "WHATSAPP_TEMPLATE",
+    "whatsapp_template_language": "WHATSAPP_TEMPLATE_LANGUAGE",
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN", "telegram_api_url": "TELEGRAM_API_URL",
+}
+
+
 def _env(name: str) -> dg.EnvVar | None:
     """An optional setting: resolved at run time when set (and not empty), absent otherwise."""
     return dg.EnvVar(name) if os.environ.get(name, "").strip() else None
@@ -100,7 +138,9 @@ def resources() -> dg.Definitions:
         "warehouse": WarehouseResource(dsn=_env("WAREHOUSE_DSN"),
                                        duckdb_path=_env("WAREHOUSE_DUCKDB_PATH")),
         "suppliers": SuppliersResource(),
-        "notifier": NotifierResource(webhook_url=_env("ALERT_WEBHOOK_URL")),
+        "alerting": AlertingResource(
+            rules_file=_env("ALERT_RULES_FILE"), ui_url=_env("DAGSTER_UI_URL"),
+            **{name: _env(variable) for name, variable in CHANNEL_VARIABLES.items()}),
         "folders": FoldersResource(shop_inbox=_env("SHOP_INBOX_DIR"),
                                    po_outbox=_env("PO_OUTBOX_DIR")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),

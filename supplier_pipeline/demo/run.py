@@ -1,9 +1,11 @@
 """`make demo`: run the whole pipeline once on the embedded default.
 
-Starts the demo shops and a webhook on 127.0.0.1, writes the demo shop's exports, then runs
-every stage through Dagster on the local instance (.dagster_home), so `make dev` shows the
-runs afterwards: shop ingestion, a catalogue sync and a day of 4-hourly price scrapes per
-supplier (the demo market replayed at each window), dbt marts, forecast, alerts and PO files.
+Starts the demo shops and the alert stand-ins (webhook, SMTP, WhatsApp Cloud API) on 127.0.0.1,
+writes the demo shop's exports, then runs every stage through Dagster on the local instance
+(.dagster_home), so `make dev` shows the runs afterwards: shop ingestion, a catalogue sync and a
+day of 4-hourly price scrapes per supplier (the demo market replayed at each window; one shop
+goes down in the last one), dbt marts, forecast, alerts, PO files, and the order system's
+answers; the owner's digest goes out at the end instead of tomorrow morning.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pathlib import Path
 from supplier_pipeline.lib.settings import PROJECT_ROOT, data_dir
 
 WINDOWS = 6  # one day of 4-hour scrape windows
+DEMO_ALERT_RULES = Path(__file__).with_name("alert_rules.yaml")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 REPORTED_TABLES = ("marts.fct_price_history", "marts.mart_best_offer",
                    "marts.fct_part_demand_daily", "analytics.part_forecast",
-                   "analytics.price_alerts", "analytics.purchase_proposals",
+                   "alerting.alerts", "analytics.purchase_proposals",
                    "raw.shop_quarantine", "marts.fct_po_deliveries")
 
 
@@ -44,16 +47,20 @@ def window_starts(now: datetime, windows: int) -> list[datetime]:
 
 
 def replay_pipeline(defs, instance, market, supplier_ids: list[str], now: datetime,
-                    windows: int = WINDOWS, log: Callable[[str], None] = print) -> None:
-    """Run every stage once, scraping the demo market as it was in each recent window."""
+                    windows: int = WINDOWS, log: Callable[[str], None] = print,
+                    before_last_window: Callable[[], None] | None = None) -> None:
+    """Run every stage once, scraping the demo market as it was in each recent window
+    (`before_last_window` can break a shop for the last one)."""
     import dagster as dg
 
-    def run(job: str, run_config: dict | None = None, **kwargs) -> None:
+    def run(job: str, run_config: dict | None = None, may_fail: bool = False, **kwargs) -> None:
         started = time.monotonic()
-        defs.resolve_job_def(job).execute_in_process(
-            instance=instance, raise_on_error=True, run_config={**QUIET, **(run_config or {})},
-            **kwargs)
-        log(f"  {job} {kwargs.get('partition_key', '')} ({time.monotonic() - started:.1f}s)")
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance, raise_on_error=not may_fail,
+            run_config={**QUIET, **(run_config or {})}, **kwargs)
+        outcome = "" if result.success else ", failed"
+        log(f"  {job} {kwargs.get('partition_key', '')} ({time.monotonic() - started:.1f}s"
+            f"{outcome})")
 
     def observed(moment: datetime, asset: str) -> dict:
         return {"ops": {asset: {"config": {"observed_at": moment.isoformat()}}}}
@@ -70,15 +77,18 @@ def replay_pipeline(defs, instance, market, supplier_ids: list[str], now: dateti
             run_config=observed(moment, "raw__supplier_catalog"))
     log(f"scraping prices and stock: {windows} windows x {len(supplier_ids)} suppliers")
     for start in starts:
+        broken = start == starts[-1] and before_last_window is not None
+        if broken:
+            before_last_window()
         moment = min(start + timedelta(minutes=5), now)
         market.set_time(moment)
         for supplier in supplier_ids:
             key = dg.MultiPartitionKey({"supplier": supplier, "window": f"{start:%Y-%m-%d-%H:%M}"})
-            run("scrape_suppliers_job", partition_key=key,
+            run("scrape_suppliers_job", partition_key=key, may_fail=broken,
                 run_config=observed(moment, "raw__supplier_offers"))
     market.set_time(None)
     log("building marts, forecast, alerts and purchase proposals")
-    for job in ("transform_job", "forecast_job", "price_alerts_job", "purchase_proposals_job"):
+    for job in ("transform_job", "forecast_job", "alerts_job", "purchase_proposals_job"):
         run(job)
 
 
@@ -90,7 +100,7 @@ def close_the_loop(defs, instance, log: Callable[[str], None] = print) -> dict[s
 
     rows = answer(settings.po_outbox(), settings.shop_inbox(), datetime.now(UTC))
     log(f"the order system answered: {rows}")
-    for job in ("shop_ingest_job", "purchase_proposals_job", "transform_job"):
+    for job in ("shop_ingest_job", "purchase_proposals_job", "transform_job", "alerts_job"):
         started = time.monotonic()
         defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=True,
                                                      run_config=QUIET)
@@ -104,9 +114,9 @@ def main() -> None:
     import dagster as dg
 
     from supplier_pipeline.definitions import defs as load_defs
-    from supplier_pipeline.demo.server import BackgroundServer
+    from supplier_pipeline.demo.inboxes import alert_inboxes
+    from supplier_pipeline.demo.server import Faults
     from supplier_pipeline.demo.shop_history import generate_shop_history
-    from supplier_pipeline.demo.webhook import build_app as webhook_app
     from supplier_pipeline.demo.world import demo_shops
     from supplier_pipeline.lib import settings
     from supplier_pipeline.lib.suppliers.config import supplier_ids
@@ -116,15 +126,23 @@ def main() -> None:
     now = datetime.now(UTC)
     rows = generate_shop_history(settings.shop_inbox(), now.date())
     print(f"shop exports written to {settings.shop_inbox()}: {rows}")
-    received: list[dict] = []
-    webhook = BackgroundServer(webhook_app(received)).start()
-    os.environ.setdefault("ALERT_WEBHOOK_URL", f"{webhook.url}/hook")
-    with demo_shops() as shops:
+    with alert_inboxes() as (inboxes, alert_environment), demo_shops() as shops:
+        for name, value in alert_environment.items():
+            os.environ.setdefault(name, value)
+        os.environ.setdefault("ALERT_RULES_FILE", str(DEMO_ALERT_RULES))
         os.environ.update(shops.environment())
         defs, instance = load_defs(), dg.DagsterInstance.get()
-        replay_pipeline(defs, instance, shops.market, supplier_ids(), now)
+
+        def outage() -> None:  # teile_feed's shop refuses every request from here on
+            shops.conditions["teile_feed"].faults = Faults(blocked=1.0)
+
+        replay_pipeline(defs, instance, shops.market, supplier_ids(), now,
+                        before_last_window=outage)
         close_the_loop(defs, instance)
-    webhook.stop()
+        print("sending the digests now rather than at their hour")
+        defs.resolve_job_def("deliver_alerts_job").execute_in_process(
+            instance=instance, raise_on_error=True, run_config={**QUIET, "ops": {
+                "alerting__delivery_attempts": {"config": {"send_digests_now": True}}}})
     warehouse = Warehouse(os.environ.get("WAREHOUSE_DSN"), settings.duckdb_path())
     counts = {t: int(warehouse.read(f"select count(*) as n from {t}")["n"].iloc[0])
               for t in REPORTED_TABLES}
@@ -135,13 +153,33 @@ def main() -> None:
     print(f"\nDemo finished in {time.monotonic() - started:.0f}s.")
     where = warehouse.duckdb_path if warehouse.backend == "duckdb" else "PostgreSQL"
     print(f"  warehouse:      {where}"
-          " (schemas raw, staging, intermediate, marts, analytics)")
+          " (schemas raw, staging, intermediate, marts, analytics, purchasing, alerting)")
     print(f"  PO files:       {settings.po_outbox()} ({len(files)} JSON + CSV pairs)")
     print("  PO ledger:      " + ", ".join(f"{r.n} {r.state}" for r in ledger.itertuples())
           + " (approve waiting ones: supplier-pipeline po list --state proposed)")
-    print(f"  alerts posted:  {len(received)} to the local webhook")
+    print(report_inboxes(inboxes))
     print(f"  Dagster runs:   {os.environ['DAGSTER_HOME']} (browse them with `make dev`)")
     print(f"  data folder:    {data_dir()}")
+
+
+def report_inboxes(inboxes) -> str:
+    """What reached the owner and the team, as they would see it: one example of each kind."""
+    lines = [f"  alerts:         {len(inboxes.whatsapp)} WhatsApp messages, "
+             f"{len(inboxes.emails)} e-mails, {len(inboxes.webhook)} webhook posts "
+             f"(rules: {os.environ['ALERT_RULES_FILE']})"]
+    shown: set[str] = set()
+    for body in inboxes.whatsapp:
+        subject, text = (p["text"] for p in body["template"]["components"][0]["parameters"])
+        kind = subject.split(":")[0]
+        if kind not in shown:
+            shown.add(kind)
+            lines.append(f"    WhatsApp +{body['to']}: {text[:160]}")
+    digests = [mail for mail in inboxes.emails if mail["Subject"].startswith("Supplier alerts")]
+    for mail in digests[-1:]:
+        lines.append(f"    e-mail digest to {mail['To']}: {mail['Subject']}")
+    for post in inboxes.webhook[-1:]:
+        lines.append(f"    webhook digest: {post['subject']}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ REQUIRED_IN_PRODUCTION = {
     "SUPPLIER_PIPELINE_STATE_DIR": "where session cookies are kept between runs",
 }
 _READ = (*REQUIRED_IN_PRODUCTION, "SUPPLIER_PIPELINE_ENV", "SUPPLIER_PIPELINE_DATA_DIR",
-         "WAREHOUSE_DUCKDB_PATH", "SUPPLIER_PIPELINE_AUTOMATION", "ALERT_WEBHOOK_URL",
+         "WAREHOUSE_DUCKDB_PATH", "SUPPLIER_PIPELINE_AUTOMATION",
          "CHROMIUM_PATH", "SUPPLIER_PIPELINE_EXECUTOR", "CELERY_QUEUE")
 
 
@@ -48,7 +48,6 @@ class Settings(BaseModel):
     state_dir: Path
     suppliers_dirs: tuple[Path, ...]
     automation_on: bool
-    alert_webhook_url: str | None
     chromium_path: str
     executor: str | None  # None: Dagster's multiprocess executor (defs/executor.py)
     celery_queue: str
@@ -87,7 +86,6 @@ def load(environ: Mapping[str, str]) -> Settings:
                        or Path.home() / ".local" / "state" / "supplier_pipeline"),
         suppliers_dirs=tuple(Path(p) for p in folders.split(os.pathsep) if p) if folders else (),
         automation_on=automation == "on",
-        alert_webhook_url=value["ALERT_WEBHOOK_URL"],
         chromium_path=value["CHROMIUM_PATH"] or "/usr/bin/chromium",
         executor=value["SUPPLIER_PIPELINE_EXECUTOR"],
         celery_queue=value["CELERY_QUEUE"] or "dagster",

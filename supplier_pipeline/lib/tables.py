@@ -94,12 +94,33 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("mean_absolute_error", "double precision"), ("bias", "double precision"),
         ("q90_coverage", "double precision"), ("measured_on", "date"),
     ],
-    "analytics.price_alerts": [
-        ("alert_id", "varchar"), ("kind", "varchar"), ("supplier_id", "varchar"),
-        ("supplier_sku", "varchar"), ("part_id", "varchar"), ("title", "varchar"),
-        ("old_price", MONEY), ("new_price", MONEY), ("change_pct", "double precision"),
-        ("changed_at", "timestamptz"), ("message", "varchar"), ("raised_at", "timestamptz"),
-        ("delivered", "boolean"),
+    # The alert outbox (lib/alerting/outbox.py): every alert raised, one row per delivery it
+    # needs (recipient x channel) with its state, every attempt, and each channel's health.
+    "alerting.alerts": [
+        ("alert_id", "varchar"), ("event_kind", "varchar"), ("severity", "varchar"),
+        ("rule", "varchar"), ("happened_at", "timestamptz"), ("raised_at", "timestamptz"),
+        ("supplier_id", "varchar"), ("supplier_sku", "varchar"), ("part_id", "varchar"),
+        ("po_id", "varchar"), ("repeat_key", "varchar"), ("subject", "varchar"),
+        ("text", "varchar"), ("link", "varchar"),
+        ("status", "varchar"),  # raised | seen (older than the window) | repeat
+    ],
+    "alerting.outbox": [
+        ("alert_id", "varchar"), ("recipient", "varchar"), ("channel", "varchar"),
+        ("severity", "varchar"), ("delivery", "varchar"), ("due_at", "timestamptz"),
+        ("state", "varchar"),  # pending | sent | seen
+        ("attempts", "integer"), ("next_attempt_at", "timestamptz"),
+        ("claimed_by", "varchar"), ("claimed_until", "timestamptz"),
+        ("message_key", "varchar"), ("provider_id", "varchar"), ("sent_at", "timestamptz"),
+        ("last_error", "varchar"),
+    ],
+    "alerting.delivery_attempts": [
+        ("message_key", "varchar"), ("recipient", "varchar"), ("channel", "varchar"),
+        ("alerts", "integer"), ("attempted_at", "timestamptz"), ("ok", "boolean"),
+        ("provider_id", "varchar"), ("error", "varchar"),
+    ],
+    "alerting.channel_health": [
+        ("channel", "varchar"), ("down_since", "timestamptz"), ("last_error", "varchar"),
+        ("checked_at", "timestamptz"),
     ],
     # the lines to order now; the PO that carries them is in the purchasing ledger
     "analytics.purchase_proposals": [

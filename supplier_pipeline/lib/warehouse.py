@@ -79,6 +79,12 @@ class Warehouse:
             return cursor
         return connection.execute(sql, list(params))
 
+    def changed(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an update or delete; how many rows it changed (a conditional update that
+        changes one row is how a writer claims it against another)."""
+        result = self.execute(connection, sql, params)
+        return result.rowcount if self.dsn else result.fetchone()[0]
+
     def ensure_tables(self, connection: Any, tables: Sequence[str]) -> None:
         """Create missing schemas and tables, and add columns a newer version defines, so an
         existing warehouse keeps working after an upgrade."""

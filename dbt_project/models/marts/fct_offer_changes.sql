@@ -1,12 +1,14 @@
 {# One row per change event of a supplier offer: new offer, price up or down, back in stock,
-   out of stock, offer gone. #}
+   low stock, out of stock, offer gone. Prices are per the offer's currency, net and gross. #}
 with
 
 prices as (
 
     select *,
         lag(price_net) over (partition by supplier_id, supplier_sku order by valid_from)
-            as previous_price
+            as previous_price,
+        lag(price_gross) over (partition by supplier_id, supplier_sku order by valid_from)
+            as previous_price_gross
     from {{ ref('fct_price_history') }}
 
 ),
@@ -44,7 +46,10 @@ price_changes as (
         round(cast(100.0 * (price_net - previous_price) / previous_price as numeric), 2)
             as change_pct,
         cast(null as varchar) as old_stock_state,
-        cast(null as varchar) as new_stock_state
+        cast(null as varchar) as new_stock_state,
+        currency,
+        previous_price_gross as old_price_gross,
+        price_gross as new_price_gross
     from prices
     where previous_price is not null and price_net <> previous_price
 
@@ -54,17 +59,24 @@ stock_changes as (
 
     select
         supplier_id, supplier_sku, valid_from as changed_at,
-        case when stock_state = 'out' then 'out_of_stock' else 'back_in_stock' end
-            as change_type,
+        case
+            when stock_state = 'out' then 'out_of_stock'
+            when previous_state = 'out' then 'back_in_stock'
+            else 'low_stock'
+        end as change_type,
         cast(null as numeric(12, 2)) as old_price,
         cast(null as numeric(12, 2)) as new_price,
         cast(null as numeric(12, 2)) as change_amount,
         cast(null as numeric) as change_pct,
         previous_state as old_stock_state,
-        stock_state as new_stock_state
+        stock_state as new_stock_state,
+        cast(null as varchar) as currency,
+        cast(null as numeric(12, 2)) as old_price_gross,
+        cast(null as numeric(12, 2)) as new_price_gross
     from stock
     where (stock_state = 'out' and previous_state in ('in', 'low'))
         or (stock_state in ('in', 'low') and previous_state = 'out')
+        or (stock_state = 'low' and previous_state = 'in')
 
 ),
 
@@ -73,11 +85,13 @@ appearances as (
     select supplier_id, supplier_sku, first_seen_at as changed_at, 'new_offer' as change_type,
            cast(null as numeric(12, 2)) as old_price, cast(null as numeric(12, 2)) as new_price,
            cast(null as numeric(12, 2)) as change_amount, cast(null as numeric) as change_pct,
-           cast(null as varchar) as old_stock_state, cast(null as varchar) as new_stock_state
+           cast(null as varchar) as old_stock_state, cast(null as varchar) as new_stock_state,
+           cast(null as varchar) as currency, cast(null as numeric(12, 2)) as old_price_gross,
+           cast(null as numeric(12, 2)) as new_price_gross
     from presence
     union all
     select supplier_id, supplier_sku, gone_at, 'offer_gone',
-           null, null, null, null, null, null
+           null, null, null, null, null, null, null, null, null
     from presence
     where gone_at is not null
 
@@ -104,7 +118,10 @@ select
     events.change_amount,
     events.change_pct,
     events.old_stock_state,
-    events.new_stock_state
+    events.new_stock_state,
+    events.currency,
+    events.old_price_gross,
+    events.new_price_gross
 from events
 left join matches
     on events.supplier_id = matches.supplier_id

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from supplier_pipeline.defs.alerting.sensors import enqueue
 from supplier_pipeline.defs.automation.status import (
     default_schedule_status,
     default_sensor_status,
 )
-from supplier_pipeline.defs.resources import NotifierResource
+from supplier_pipeline.defs.resources import AlertingResource, WarehouseResource
+from supplier_pipeline.lib.alerting.outbox import key_of
 from supplier_pipeline.lib.freshness import allowed_age, stale
 from supplier_pipeline.lib.suppliers.config import supplier_schedules
 
@@ -96,8 +98,9 @@ def _marts_stale(instance: dg.DagsterInstance, now: datetime,
 
 @dg.sensor(name="stale_data_alert_sensor", minimum_interval_seconds=900,
            default_status=default_sensor_status())
-def stale_data_alert_sensor(context: dg.SensorEvaluationContext, notifier: NotifierResource):
-    """Tell the team once when a supplier or the marts go stale, and once when they recover."""
+def stale_data_alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                            alerting: AlertingResource):
+    """Alert once when a supplier or the marts go stale, and once when they recover."""
     now = datetime.now(UTC)
     state = json.loads(context.cursor) if context.cursor else {}
     since = {k: datetime.fromisoformat(v) for k, v in state.get("watched_since", {}).items()}
@@ -109,11 +112,19 @@ def stale_data_alert_sensor(context: dg.SensorEvaluationContext, notifier: Notif
     if marts:
         late["marts"] = marts
     alerted = set(state.get("alerted", []))
-    for name in sorted(set(late) - alerted):
-        notifier.send({"text": f"Stale data: {name}: {late[name]}."})
-    for name in sorted(alerted - set(late)):
-        notifier.send({"text": f"Fresh again: {name}."})
+    events = [_event("data_stale", name, late[name], now) for name in sorted(set(late) - alerted)]
+    events += [_event("data_fresh_again", name, "up to date again", now)
+               for name in sorted(alerted - set(late))]
+    if events:
+        enqueue(warehouse, alerting, events, now)
     context.update_cursor(json.dumps({
         "watched_since": {k: v.isoformat() for k, v in since.items()},
         "alerted": sorted(late)}))
     return dg.SkipReason(f"stale: {', '.join(sorted(late)) or 'nothing'}")
+
+
+def _event(kind: str, name: str, detail: str, now: datetime) -> dict:
+    supplier = None if name == "marts" else name
+    return {"event_id": key_of(kind, name, now.isoformat()), "event_kind": kind,
+            "happened_at": now, "supplier_id": supplier, "repeat_key": f"{kind}|{name}",
+            "detail": detail if supplier else f"the marts: {detail}"}

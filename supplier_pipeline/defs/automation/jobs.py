@@ -35,11 +35,6 @@ forecast_job = dg.define_asset_job(
                                        ["analytics", "forecast_accuracy"]),
     description="Forecast part demand and measure past forecasts.",
 )
-price_alerts_job = dg.define_asset_job(
-    "price_alerts_job",
-    selection=dg.AssetSelection.assets(["analytics", "price_alerts"]),
-    description="Raise and deliver price alerts.",
-)
 purchase_proposals_job = dg.define_asset_job(
     "purchase_proposals_job",
     selection=dg.AssetSelection.groups("purchasing"),

@@ -1,12 +1,12 @@
 """The business cadence: prices and stock every 4 hours (per supplier), the catalogue daily,
-alerts hourly, purchase proposals every 30 minutes. The marts follow the scrapes (a sensor)."""
+purchase proposals every 30 minutes. The marts follow the scrapes and the alerts follow the
+marts (sensors)."""
 
 import dagster as dg
 
 from supplier_pipeline.defs.automation.jobs import (
     catalog_sync_job,
     forecast_job,
-    price_alerts_job,
     purchase_proposals_job,
     scrape_suppliers_job,
 )
@@ -46,10 +46,6 @@ scrape_schedules = _build_scrape_schedules()
 forecast_schedule = dg.ScheduleDefinition(
     name="forecast_schedule", job=forecast_job, cron_schedule="0 5 * * *",
     execution_timezone="UTC", description="Forecast demand once a day.",
-    default_status=default_schedule_status())
-price_alerts_schedule = dg.ScheduleDefinition(
-    name="price_alerts_schedule", job=price_alerts_job, cron_schedule="0 * * * *",
-    execution_timezone="UTC", description="Check for price alerts every hour.",
     default_status=default_schedule_status())
 purchase_proposals_schedule = dg.ScheduleDefinition(
     name="purchase_proposals_schedule", job=purchase_proposals_job,

@@ -1,4 +1,4 @@
-"""Sensors for real events: new exports in the shop's inbox, scrapes that landed, failed runs."""
+"""Sensors for real events: new exports in the shop's inbox, scrapes that landed."""
 
 import json
 
@@ -6,7 +6,7 @@ import dagster as dg
 
 from supplier_pipeline.defs.automation.jobs import shop_ingest_job, transform_job
 from supplier_pipeline.defs.automation.status import default_sensor_status
-from supplier_pipeline.defs.resources import FoldersResource, NotifierResource
+from supplier_pipeline.defs.resources import FoldersResource
 from supplier_pipeline.lib.shop.ingest import SOURCES
 
 # What the marts are built from, and the jobs that write it (or build the marts themselves).
@@ -50,11 +50,3 @@ def transform_after_scrapes_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"waiting for {running} scrape, ingest or build run(s) to end")
     context.update_cursor(str(newest))
     return dg.RunRequest(run_key=f"inputs-up-to-{newest}")
-
-
-@dg.run_failure_sensor(name="run_failure_alert_sensor", default_status=default_sensor_status())
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, notifier: NotifierResource):
-    """Tell the team when a run fails (a supplier broke, a file was unreadable...)."""
-    run = context.dagster_run
-    notifier.send({"text": f"Run {run.run_id[:8]} of {run.job_name} failed: "
-                           f"{context.failure_event.message}"})

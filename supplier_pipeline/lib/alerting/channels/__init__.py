@@ -74,3 +74,21 @@ def configured_channels(settings: ChannelSettings) -> dict[str, Channel]:
         channels["telegram"] = TelegramChannel(
             token=s.telegram_bot_token, timeout=timeout, api_url=s.telegram_api_url)
     return channels
+
+
+def channel_settings(values: dict) -> ChannelSettings:
+    """ChannelSettings from text settings (the environment's): a port number, STARTTLS as
+    true/false; keys that are not channel settings are ignored."""
+    names = set(ChannelSettings.__dataclass_fields__) - {"timeout_seconds"}
+    chosen = {name: values[name] for name in names if values.get(name) not in (None, "")}
+    if "smtp_port" in chosen:
+        try:
+            chosen["smtp_port"] = int(chosen["smtp_port"])
+        except ValueError:
+            raise ValueError(f"SMTP_PORT must be a number, not {chosen['smtp_port']!r}") from None
+    if "smtp_starttls" in chosen:
+        flag = str(chosen["smtp_starttls"]).strip().lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise ValueError(f"SMTP_STARTTLS must be true or false, not {flag!r}")
+        chosen["smtp_starttls"] = flag in ("true", "1", "yes", "on")
+    return ChannelSettings(**chosen)

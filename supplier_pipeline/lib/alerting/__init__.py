@@ -1,0 +1,1 @@
+"""Alerts: rules over the marts' events, an outbox, and delivery to the owner's channels."""
