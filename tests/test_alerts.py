@@ -34,7 +34,7 @@ recipients:
   team: {digest: hourly}
 rules:
   - name: broken suppliers
-    events: [scrape_failed, channel_down]
+    events: [scrape_failed, run_failed, channel_down]
     recipients: [owner, team]
     channels: [{first}, {second}]
     severity: high
@@ -126,8 +126,10 @@ def broken_supplier(at: datetime, supplier: str = "ricambi") -> dict:
             "repeat_key": f"{supplier}|failed"}
 
 
-@pytest.fixture
-def store(tmp_path) -> Warehouse:
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request, tmp_path) -> Warehouse:
+    if request.param == "postgres":
+        return Warehouse(request.getfixturevalue("postgres_dsn"))
     return Warehouse(None, tmp_path / "warehouse.duckdb")
 
 
@@ -258,7 +260,7 @@ def test_a_kill_during_delivery_resends_nothing_that_was_acknowledged(tmp_path, 
         from supplier_pipeline.lib.alerting.channels import ChannelSettings, configured_channels
         from supplier_pipeline.lib.alerting.rules import load_rules
         from supplier_pipeline.lib.warehouse import Warehouse
-        outbox.deliver(Warehouse(None, {str(store.duckdb_path)!r}),
+        outbox.deliver(Warehouse({store.dsn!r}, {store.duckdb_path and str(store.duckdb_path)!r}),
                        load_rules({str(rules_file)!r}),
                        configured_channels(ChannelSettings(webhook_url={webhook.url!r})),
                        datetime.fromisoformat({NOW.isoformat()!r}))
@@ -304,3 +306,53 @@ def test_the_shipped_rules_load():
     rules = load_rules()
     assert {"price_up", "scrape_failed", "channel_down", "po_waiting_approval"} <= {
         kind for rule in rules.rules for kind in rule.events}
+
+
+def test_a_failed_run_is_alerted_without_its_secrets(tmp_path, endpoints):
+    import dagster as dg
+
+    from supplier_pipeline.defs.alerting.sensors import run_failure_alert_sensor
+    from supplier_pipeline.defs.resources import AlertingResource, WarehouseResource
+
+    @dg.op
+    def load_prices():
+        raise RuntimeError("could not connect to "
+                           "postgresql://pipeline:s3cr3t-pw@db:5432/warehouse (token=abc123xyz)")
+
+    @dg.job
+    def nightly():
+        load_prices()
+
+    rules = write_rules(tmp_path, first="webhook", second="slack")
+    warehouse = WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb"))
+    alerting = AlertingResource(rules_file=str(rules), webhook_url=endpoints[0].url)
+    with dg.instance_for_test() as instance:
+        result = nightly.execute_in_process(instance=instance, raise_on_error=False)
+        failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_alert_sensor", dagster_instance=instance,
+            dagster_run=result.dagster_run, dagster_event=failure,
+            resources={"warehouse": warehouse, "alerting": alerting}).for_run_failure()
+        run_failure_alert_sensor(context)
+    store = warehouse.get()
+    text = store.read("select text from alerting.alerts")["text"].iloc[0]
+    assert "could not connect to postgresql://pipeline:***@db" in text
+    assert "s3cr3t-pw" not in text and "(token=***)" in text
+    assert f"of {nightly.name} failed" in text
+    outbox.deliver(store, load_rules(rules), channels_for(endpoints[0]), datetime.now(UTC))
+    assert endpoints[0].alert_texts() == [text, text]  # the rule's two recipients
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("POST https://hooks.slack.com/services/T0001/B0001/abcdefghijkl failed", "abcdefghijkl"),
+    ("https://api.telegram.org/bot123456:ABC-def_ghi/sendMessage: 502", "ABC-def_ghi"),
+    ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi"),
+    ('{"api_key": "k-998877"}', "k-998877"),
+    ("login as shop with the value of SMTP_PASSWORD: hunter2-smtp", "hunter2-smtp"),
+])
+def test_redaction_removes_what_looks_like_a_secret(monkeypatch, text, secret):
+    from supplier_pipeline.lib.alerting.redact import redact
+
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2-smtp")
+    cleaned = redact(text)
+    assert secret not in cleaned and "***" in cleaned

@@ -38,6 +38,10 @@ def alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     if report.unconfigured:
         context.log.warning("the rules name channels that are not configured: "
                             + ", ".join(sorted(report.unconfigured)))
+    if "whatsapp" in channels and not alerting.whatsapp_template:
+        context.log.warning("WhatsApp without WHATSAPP_TEMPLATE: WhatsApp accepts free-form "
+                            "messages only within 24 hours of the recipient's last message, "
+                            "and drops the others after accepting them")
     if report.unreachable:
         context.log.warning("the rules send to recipients without an address there: "
                             + ", ".join(sorted(report.unreachable)))

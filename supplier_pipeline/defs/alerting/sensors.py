@@ -55,7 +55,10 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: War
     """Tell the team when a run fails, without any secret the error may quote."""
     run = context.dagster_run
     now = datetime.now(UTC)
-    message = redact(context.failure_event.message or "no message")[:800]
+    errors = [_root_cause(event.event_specific_data.error)
+              for event in context.get_step_failure_events()
+              if event.event_specific_data and event.event_specific_data.error]
+    message = redact(" ".join([context.failure_event.message or "", *errors[:2]]))[:800]
     event = {"event_id": key_of("run_failed", run.run_id), "event_kind": "run_failed",
              "happened_at": now, "repeat_key": f"run_failed|{run.run_id}", "run_id": run.run_id,
              "detail": f"run {run.run_id[:8]} of {run.job_name} failed: {message}"}
@@ -63,3 +66,10 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: War
         enqueue(warehouse, alerting, [event], now)
     except AlertRulesError as exc:
         context.log.error(f"run failure not alerted: {exc}")
+
+
+def _root_cause(error) -> str:
+    """The exception that started it ("could not connect..."), not Dagster's wrapper."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()

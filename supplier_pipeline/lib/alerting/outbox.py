@@ -73,8 +73,8 @@ def raise_alerts(store: Warehouse, rules: AlertRules, events: Iterable[Mapping],
             connection, f"select alert_id, recipient, channel from {OUTBOX}").fetchall()}
         last_raised = _last_raised(store, connection)
         alerts, rows = [], []
+        events = [{**event, "happened_at": _aware(event["happened_at"])} for event in events]
         for event in sorted(events, key=lambda e: e["happened_at"]):
-            event = dict(event)
             alert_id = event["event_id"]
             if alert_id in known and event["happened_at"] < window_start:
                 continue  # decided before, and too old for a new rule to send

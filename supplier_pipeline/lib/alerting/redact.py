@@ -10,7 +10,7 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=
 # key=value and key: value pairs whose key names a secret (password=..., "token": "...")
 _SECRET_PAIR = re.compile(
     r"(?P<head>\b[\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth)"
-    r"[\w-]*[\"']?\s*[=:]\s*[\"']?)(?!Bearer\b|Basic\b|\*\*\*)[^\s\"'&,;]+", re.I)
+    r"[\w-]*[\"']?\s*[=:]\s*[\"']?)(?!Bearer\b|Basic\b|\*\*\*)[^\s\"'&,;)\]}]+", re.I)
 _BEARER = re.compile(r"(?P<head>\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 # Slack webhook paths and Telegram bot tokens travel inside URLs
 _URL_TOKENS = re.compile(r"(?P<head>hooks\.slack\.com/services/|/bot)[A-Za-z0-9:_/-]{8,}")
