@@ -53,3 +53,21 @@ def test_an_older_table_gains_new_columns(store):
     data = store.read("select part_id, ean from raw.shop_parts order by part_id")
     assert list(data["part_id"]) == ["new", "old"]
     assert data["ean"].iloc[0] == "123" and data["ean"].iloc[1] is None
+
+
+def test_a_duckdb_writer_waits_for_another_process_to_let_go(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('locked', flush=True); time.sleep(2); c.close()", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        store = Warehouse(None, path)
+        store.replace("raw.supplier_offers", rows(3, "9.99"), where={"supplier_id": "s"})
+    finally:
+        holder.wait(timeout=30)
+    assert len(store.read("select * from raw.supplier_offers")) == 3

@@ -6,6 +6,7 @@ rerun never duplicates rows and a failed write leaves the previous rows in place
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,26 @@ class Slice:
     table: str
     rows: Sequence[Mapping[str, Any]]
     where: Mapping[str, Any]
+
+
+# DuckDB lets one process open a file for writing: another writer (a dbt build, a scrape) waits
+# this long for it rather than losing its result to a lock conflict.
+DUCKDB_LOCK_WAIT_SECONDS = 120.0
+
+
+def _open_duckdb(path: Path):
+    import duckdb
+
+    deadline = time.monotonic() + DUCKDB_LOCK_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _ddl(table: str) -> str:
@@ -53,10 +74,8 @@ class Warehouse:
 
             connection = psycopg2.connect(self.dsn)
         else:
-            import duckdb
-
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-            connection = duckdb.connect(str(self.duckdb_path))
+            connection = _open_duckdb(self.duckdb_path)
             connection.begin()
         try:
             yield connection

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from supplier_pipeline.lib.forecasting import lead_time_demand_quantile
+import numpy as np
+
+from supplier_pipeline.lib.forecasting.lead_time import lead_time_quantiles
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,45 @@ class ProposalLine:
     reason: str
 
 
+def levels(rate, dispersion, lead_time: float, review: float,
+           service_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder points, order-up-to levels) in whole units for demand at `rate` per period
+    with `dispersion` (variance-to-mean ratio), one per series: the service-level quantile of
+    demand over the lead time, and over the lead time plus one review period (at least one
+    unit more)."""
+    rate, spread = np.atleast_1d(rate).astype(float), np.atleast_1d(dispersion).astype(float)
+    reorder_point = lead_time_quantiles(rate, lead_time, spread, [service_level])[:, 0]
+    order_up_to = np.maximum(reorder_point + 1, lead_time_quantiles(
+        rate, lead_time + review, spread, [service_level])[:, 0])
+    return reorder_point, order_up_to
+
+
+def order_up_to_levels(history: pd.DataFrame, lead_time: float, review: float,
+                       service_level: float = 0.95, freq: str = "D") -> pd.DataFrame:
+    """The policy on a demand history: long `unique_id, ds, y` in periods of `freq`, lead time
+    and review in periods -> one row per `unique_id` with `reorder_point` and `order_up_to`,
+    from the same forecast and the same `levels` the purchase proposals use."""
+    import pandas as pd
+
+    from supplier_pipeline.lib.forecasting import forecast
+
+    if history.empty:
+        return pd.DataFrame(columns=["unique_id", "reorder_point", "order_up_to"])
+    predicted = forecast(history, horizon=1, freq=freq, quantiles=(0.5,), with_details=True)
+    reorder_point, order_up_to = levels(predicted["lead_time_rate"], predicted["dispersion"],
+                                        lead_time, review, service_level)
+    return pd.DataFrame({"unique_id": predicted["unique_id"].to_numpy(),
+                         "reorder_point": reorder_point, "order_up_to": order_up_to})
+
+
 def propose(position: PartPosition, offer: Offer, service_level: float = 0.95,
             review_days: int = 7) -> ProposalLine | None:
     """The order line for one part, or None when its inventory position is above the minimum."""
     demand = (position.mean_daily_demand if position.lead_time_rate is None
               else position.lead_time_rate)
     spread = position.demand_dispersion
-    reorder_point = lead_time_demand_quantile(demand, offer.lead_time_days, service_level,
-                                              spread)
-    order_up_to = max(reorder_point + 1, lead_time_demand_quantile(
-        demand, offer.lead_time_days + review_days, service_level, spread))
+    points, tops = levels(demand, spread, offer.lead_time_days, review_days, service_level)
+    reorder_point, order_up_to = int(points[0]), int(tops[0])
     ip = position.inventory_position
     if ip > reorder_point:
         return None
