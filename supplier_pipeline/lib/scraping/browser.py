@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import outcome_of
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
+from supplier_pipeline.lib.scraping.safety import redact_text, redact_url
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -62,10 +63,10 @@ class Browser:
         except Exception as exc:  # playwright raises its own TimeoutError and Error types
             timed_out = type(exc).__name__ == "TimeoutError"
             outcome = Outcome.TIMEOUT if timed_out else Outcome.HTTP_ERROR
-            error = str(exc).splitlines()[0][:200]
+            error = redact_text(str(exc).splitlines()[0][:200])
         finally:
             await page.close()
-        log.append(Fetch(self.supplier_id, url, outcome, status,
+        log.append(Fetch(self.supplier_id, redact_url(url), outcome, status,
                          round((time.monotonic() - started) * 1000, 1),
                          len(html or ""), 1, datetime.now(UTC), error))
         return html

@@ -1,5 +1,6 @@
 """Polite HTTP fetching: robots.txt, rate limit, concurrency, retries that honour Retry-After,
-a circuit breaker, and one fetch-log row for every request made.
+a circuit breaker, and one fetch-log row for every request made. Requests go to the supplier's
+hosts only, within its limits (`transport.exchange`), and the log holds redacted URLs.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from httpx_aiohttp import AiohttpTransport
 from yarl import URL
 
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
-from supplier_pipeline.lib.suppliers.config import Politeness
+from supplier_pipeline.lib.scraping.safety import SupplierHosts, host_of, redact_text, redact_url
+from supplier_pipeline.lib.scraping.transport import ACCEPT_ENCODING, exchange, transport_outcome
+from supplier_pipeline.lib.suppliers.config import Limits, Politeness, SupplierConfig
 
 USER_AGENT = "supplier-pipeline/0.1 (+price monitoring for a repair shop; contact: {contact})"
 MAX_RETRY_AFTER_SECONDS = 120.0
 CONNECTIONS_PER_CLIENT = 8
-RETRYABLE = {Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.HTTP_ERROR}
+RETRYABLE = {Outcome.RATE_LIMITED, Outcome.TIMEOUT, Outcome.HTTP_ERROR}  # not refusals
 
 
 class CircuitOpen(RuntimeError):
@@ -35,7 +38,7 @@ class CircuitOpen(RuntimeError):
 
 class FetchFailed(RuntimeError):
     def __init__(self, outcome: Outcome, url: str, detail: str):
-        super().__init__(f"{outcome.value}: {url}: {detail}")
+        super().__init__(redact_text(f"{outcome.value}: {url}: {detail}"))
         self.outcome = outcome
 
 
@@ -105,12 +108,16 @@ def aiohttp_transport(connections: int, jar: aiohttp.CookieJar) -> AiohttpTransp
 
 
 class Fetcher:
-    """Fetches one supplier's URLs politely and records every attempt in `log`."""
+    """Fetches one supplier's URLs politely and records every attempt in `log`. `hosts`
+    None (tools and tests) lets requests go to any host; a scrape passes the supplier's."""
 
     def __init__(self, supplier_id: str, politeness: Politeness, contact: str | None = None,
-                 backoff_base: float = 0.5):
+                 backoff_base: float = 0.5, limits: Limits | None = None,
+                 hosts: SupplierHosts | None = None):
         self.supplier_id = supplier_id
         self.politeness = politeness
+        self.limits = limits or Limits()
+        self.hosts = hosts
         self.log: list[Fetch] = []
         self.blocks = 0
         self.backoff_base = backoff_base
@@ -126,13 +133,20 @@ class Fetcher:
         per_client = math.ceil(politeness.concurrency / shards)
         self.clients = [
             httpx.AsyncClient(
-                headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8"},
-                timeout=politeness.timeout_seconds, follow_redirects=True,
+                headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8",
+                         "Accept-Encoding": ACCEPT_ENCODING},
+                # redirects are followed by `exchange`, which checks each hop's host first
+                timeout=politeness.timeout_seconds, follow_redirects=False,
                 cookies=_HttpxKeepsNoCookies(), transport=aiohttp_transport(per_client, self.jar),
             )
             for _ in range(shards)
         ]
         self._rotation = itertools.cycle(self.clients)
+
+    @classmethod
+    def for_supplier(cls, config: SupplierConfig, backoff_base: float = 0.5) -> Fetcher:
+        return cls(config.id, config.politeness, config.contact, backoff_base, config.limits,
+                   SupplierHosts(config.base_url, config.allowed_hosts))
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -156,9 +170,19 @@ class Fetcher:
 
     def record(self, url: str, outcome: Outcome, status: int | None, started: float,
                size: int, attempt: int, error: str | None = None) -> None:
-        self.log.append(Fetch(self.supplier_id, url, outcome, status,
+        self.log.append(Fetch(self.supplier_id, redact_url(url), outcome, status,
                               round((time.monotonic() - started) * 1000, 1), size, attempt,
-                              datetime.now(UTC), error))
+                              datetime.now(UTC), redact_text(error) if error else None))
+
+    def refuse_unless_allowed(self, url: str) -> None:
+        """Raise FetchFailed (and log an `off_site` row) when `url` is not on the supplier's
+        hosts: a link or a form on a shop's page may point anywhere."""
+        if self.hosts is None or self.hosts.allows(url):
+            return
+        detail = (f"{host_of(url)!r} is not one of the supplier's hosts ({self.hosts}); "
+                  "list it in allowed_hosts if it is theirs")
+        self.record(url, Outcome.OFF_SITE, None, time.monotonic(), 0, 0, detail)
+        raise FetchFailed(Outcome.OFF_SITE, url, detail)
 
     def note_block(self) -> None:
         """Count a block; enough of them open the circuit for the rest of the run."""
@@ -180,9 +204,11 @@ class Fetcher:
 
     async def _read_robots(self, origin: str) -> RobotFileParser | None:
         """The origin's robots.txt; None (everything allowed) when it has none."""
+        client = self.clients[0]
         try:
-            response = await self.clients[0].get(origin + "/robots.txt")
-        except httpx.HTTPError:
+            response = await exchange(client, client.build_request("GET", origin + "/robots.txt"),
+                                      self.limits, self.hosts)
+        except Exception:  # no readable robots.txt, whatever the reason, forbids nothing
             return None
         if response.status_code >= 400:
             return None
@@ -192,6 +218,7 @@ class Fetcher:
 
     async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         """One logical request with retries; raises FetchFailed when it finally fails."""
+        self.refuse_unless_allowed(url)
         if not await self.allowed(url):
             self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
             raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
@@ -208,11 +235,11 @@ class Fetcher:
                 await self.limiter.wait()
                 started = time.monotonic()  # the request's own time, not its wait for a slot
                 try:
-                    response = await client.send(prepared)
-                except httpx.TimeoutException as exc:
-                    outcome, detail, response = Outcome.TIMEOUT, type(exc).__name__, None
-                except httpx.HTTPError as exc:
-                    outcome, detail, response = Outcome.HTTP_ERROR, str(exc)[:200], None
+                    response = await exchange(client, prepared, self.limits, self.hosts)
+                # Whatever the transport raises (httpx, aiohttp, the socket, a refusal) is this
+                # request's outcome, never an exception that ends the supplier's run unlogged.
+                except Exception as exc:
+                    (outcome, detail), response = transport_outcome(exc), None
                 else:
                     outcome, detail = outcome_of(response.status_code), None
             # Let the request that was waiting for this slot go out before the caller
@@ -220,7 +247,7 @@ class Fetcher:
             await asyncio.sleep(0)
             status = response.status_code if response is not None else None
             size = len(response.content) if response is not None else 0
-            self.record(url, outcome, status, started, size, attempt, detail)
+            self.record(str(prepared.url), outcome, status, started, size, attempt, detail)
             if outcome is Outcome.OK:
                 return response
             if outcome is Outcome.BLOCKED:

@@ -7,6 +7,7 @@ from datetime import datetime
 from supplier_pipeline.lib.scraping import normalise
 from supplier_pipeline.lib.scraping.normalise import decimal_or_none
 from supplier_pipeline.lib.scraping.records import Observation
+from supplier_pipeline.lib.scraping.safety import redact_url
 from supplier_pipeline.lib.suppliers.config import SupplierConfig
 
 
@@ -35,7 +36,8 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
     """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted.
     `sources` says which layer or selector produced each field."""
     obs = Observation(supplier_id=config.id, supplier_sku=(fields.get("sku") or "").strip(),
-                      observed_at=observed_at, title=fields.get("title"), url=url,
+                      observed_at=observed_at, title=fields.get("title"),
+                      url=redact_url(url) if url else None,
                       sources=dict(sources or {}))
     if not obs.supplier_sku:
         obs.problems.append("no supplier sku")

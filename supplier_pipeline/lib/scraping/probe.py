@@ -62,7 +62,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
     if config.engine == "feed":
         report.errors.append("feeds have no pages to probe; run a prices scrape instead")
         return report
-    async with Fetcher(config.id, config.politeness, config.contact) as fetcher:
+    async with Fetcher.for_supplier(config) as fetcher:
         session = None
         try:
             if config.login:

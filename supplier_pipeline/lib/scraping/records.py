@@ -20,6 +20,11 @@ class Outcome(StrEnum):
     HTTP_ERROR = "http_error"
     PARSE_ERROR = "parse_error"
     ROBOTS_DISALLOWED = "robots_disallowed"
+    # refused by our own limits and rules (lib/scraping/transport.py, safety.py)
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    OFF_SITE = "off_site"  # a link, redirect or login form leading off the supplier's hosts
+    INSECURE = "insecure"  # a login that would send credentials over plain http
 
 
 @dataclass

@@ -101,6 +101,11 @@ class Login(Strict):
     password_env: str
     session_cookie: str  # present after a successful login
     login_path_marker: str  # a redirect to a URL containing this means the session is gone
+    # Credentials go over https only: the form's action must be on the base URL's origin and
+    # the base URL must be https. A shop on plain http needs this reason written down (an
+    # intranet supplier, say); loopback addresses (127.0.0.1, ::1, localhost: the demo shops
+    # and tests) need none, since their traffic never leaves the machine.
+    allow_plain_http_reason: str | None = Field(None, min_length=3)
 
 
 class PageRules(Strict):
@@ -142,6 +147,8 @@ class Feed(Strict):
     page_size: int = 100
     items_key: str = "items"
     next_key: str = "next_page"
+    # A feed that asks for more pages than this ends with an error instead of running on.
+    max_pages: int = Field(1000, ge=1)
     delimiter: str = ","
     columns: dict[str, str]  # our field -> the feed's key / column header
 
@@ -191,6 +198,15 @@ class Politeness(Strict):
         return self
 
 
+class Limits(Strict):
+    """What one answer may cost us, so that a broken or hostile server cannot take the run's
+    memory or time: a bigger or slower answer is refused with its reason in the fetch log."""
+
+    max_body_mb: float = Field(20.0, gt=0)  # counted after decompression (gzip bombs)
+    total_seconds: float = Field(60.0, gt=0)  # one request from connect to last byte
+    max_redirects: int = Field(10, ge=0, le=30)
+
+
 class Purchasing(Strict):
     lead_time_days: int = Field(3, ge=0)
     shipping_fee: float = Field(0.0, ge=0)
@@ -235,6 +251,11 @@ class SupplierConfig(Strict):
     price: PriceRule
     stock: StockRule = StockRule()
     politeness: Politeness = Politeness()
+    limits: Limits = Limits()
+    # Hosts besides base_url's that links and redirects may lead to (a CDN for price lists,
+    # a second shop domain); `*.example.com` covers its sub-domains. Any other host is
+    # refused, so credentials and cookies never go elsewhere.
+    allowed_hosts: list[str] = []
     purchasing: Purchasing = Purchasing()
     schedule: Schedule = Schedule()
     # An importable module for what configuration cannot express. It may define
