@@ -1,5 +1,10 @@
 """Logged-in sessions: form login with CSRF, cookies kept between runs, one re-login when
 the shop says the session is gone, and a clear `login_failed` for wrong credentials.
+
+Credentials go to the supplier's base URL's origin only (the form's action is resolved like a
+browser would and refused when it leads elsewhere, `off_site`), and over https unless the
+supplier's file gives `login.allow_plain_http_reason` or the shop is on a loopback address
+(`insecure` otherwise).
 """
 
 from __future__ import annotations
@@ -7,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 from parsel import Selector
@@ -15,6 +22,7 @@ from parsel import Selector
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.records import Outcome
+from supplier_pipeline.lib.scraping.safety import host_of, is_loopback, origin_of
 from supplier_pipeline.lib.suppliers.config import Login
 
 
@@ -73,6 +81,22 @@ class Session:
         return (self.environ[self.login_rule.username_env],
                 self.environ[self.login_rule.password_env])
 
+    def _refuse(self, url: str, outcome: Outcome, reason: str) -> None:
+        self.fetcher.record(url, outcome, None, time.monotonic(), 0, 0, reason)
+        raise LoginFailed(f"{self.fetcher.supplier_id}: login refused before sending "
+                          f"credentials: {reason}")
+
+    def check_destination(self, url: str) -> None:
+        """Credentials may go to `url` only on the base URL's origin, and only over https
+        unless the supplier's file says why not (loopback shops need no reason)."""
+        if origin_of(url) != origin_of(self.base_url):
+            self._refuse(url, Outcome.OFF_SITE, f"the login form sends to {host_of(url)!r} "
+                         f"({origin_of(url)[0]}://...), not to {self.base_url}")
+        if (origin_of(url)[0] != "https" and not is_loopback(host_of(url))
+                and not self.login_rule.allow_plain_http_reason):
+            self._refuse(url, Outcome.INSECURE, "the password would travel over plain http; "
+                         "use an https base_url or set login.allow_plain_http_reason")
+
     def expired(self, response: httpx.Response) -> bool:
         return self.login_rule.login_path_marker in response.url.path
 
@@ -87,6 +111,7 @@ class Session:
     async def login(self) -> None:
         username, password = self._credentials()
         rule = self.login_rule
+        self.check_destination(self.base_url + rule.form_path)
         self.fetcher.clear_cookies()
         form_page = await self.fetcher.get(self.base_url + rule.form_path)
         data = {rule.username_field: username, rule.password_field: password}
@@ -99,8 +124,12 @@ class Session:
             self.fetcher.log[-1].outcome = Outcome.PARSE_ERROR
             raise FetchFailed(Outcome.PARSE_ERROR, str(form_page.url),
                               f"no CSRF field {rule.csrf_field!r} on the login form")
-        action = rule.submit_path or page.css("form::attr(action)").get() or rule.form_path
-        response = await self.fetcher.request("POST", self.base_url + action, data=data)
+        if rule.submit_path:
+            target = self.base_url + rule.submit_path
+        else:  # the page's action, resolved against the page as a browser would
+            target = urljoin(str(form_page.url), page.css("form::attr(action)").get() or "")
+        self.check_destination(target)
+        response = await self.fetcher.request("POST", target, data=data)
         self.logins += 1
         session_id = self.fetcher.cookie(rule.session_cookie)
         if session_id is None or self.expired(response):
