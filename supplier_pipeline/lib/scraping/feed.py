@@ -1,5 +1,9 @@
 """Supplier feeds: a paginated JSON API with a bearer token, and CSV / XLSX price lists
 fetched from a URL or picked up from a drop folder.
+
+An answer that is not what the feed promised (HTML instead of JSON, no `items_key`, a price
+list that is not a table) is a `parse_error` with what was found instead; pagination stops
+with an error when a `next_page` repeats or the feed runs past `feed.max_pages`.
 """
 
 from __future__ import annotations
@@ -8,6 +12,8 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
+
+import httpx
 
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.normalise import FeedNumber
@@ -40,12 +46,50 @@ def map_columns(record: dict, columns: dict[str, str]) -> dict[str, str | None]:
     return out
 
 
+def _parse_error(fetcher: Fetcher, response: httpx.Response, problem: str) -> FetchFailed:
+    fetcher.log[-1].outcome = Outcome.PARSE_ERROR
+    return FetchFailed(Outcome.PARSE_ERROR, str(response.url), problem)
+
+
+def _page_items(fetcher: Fetcher, response: httpx.Response, feed: Feed) -> tuple[list, object]:
+    """(records, next page) of one answer, or a parse error saying what came instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "no content type")
+        start = " ".join(response.text[:60].split())
+        raise _parse_error(fetcher, response,
+                           f"not JSON ({kind}, starting {start!r})") from None
+    if not isinstance(body, dict) or feed.items_key not in body:
+        keys = ", ".join(map(str, list(body)[:10])) if isinstance(body, dict) else type(
+            body).__name__
+        raise _parse_error(fetcher, response, f"no {feed.items_key!r} in the answer (found: "
+                           f"{keys}); check feed.items_key")
+    items = body[feed.items_key]
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise _parse_error(fetcher, response, f"{feed.items_key!r} is not a list of records")
+    following = body.get(feed.next_key)
+    if following is not None and (isinstance(following, bool)
+                                  or not isinstance(following, int | str)):
+        raise _parse_error(fetcher, response, f"{feed.next_key!r} is {following!r}, not a page")
+    return items, following
+
+
 async def json_api_records(config: SupplierConfig, fetcher: Fetcher,
                            environ: dict[str, str]) -> list[dict]:
     feed = config.feed
     headers = _headers(feed, environ, config.id)
-    records, page = [], 1
+    records, page, seen = [], 1, set()
     while page is not None:
+        if page in seen:
+            raise FetchFailed(Outcome.PARSE_ERROR, config.url(feed.path),
+                              f"the feed's pagination loops: {feed.next_key} {page!r} was "
+                              "already read")
+        if len(seen) >= feed.max_pages:
+            raise FetchFailed(Outcome.PARSE_ERROR, config.url(feed.path),
+                              f"more than {feed.max_pages} pages; raise feed.max_pages if the "
+                              "feed is really this long")
+        seen.add(page)
         params = {feed.page_param: page}
         if feed.page_size_param:
             params[feed.page_size_param] = feed.page_size
@@ -57,9 +101,8 @@ async def json_api_records(config: SupplierConfig, fetcher: Fetcher,
                 raise LoginFailed(f"{config.id}: the feed refused the token in "
                                   f"{feed.token_env}") from exc
             raise
-        body = response.json()
-        records.extend(body[feed.items_key])
-        page = body.get(feed.next_key)
+        items, page = _page_items(fetcher, response, feed)
+        records.extend(items)
     return records
 
 
@@ -85,8 +128,12 @@ async def price_list_records(config: SupplierConfig, fetcher: Fetcher,
     if feed.drop_folder:
         path = newest_file(Path(feed.drop_folder))
         if path is None:
-            raise FileNotFoundError(f"{config.id}: no price list in {feed.drop_folder}")
+            raise FetchFailed(Outcome.NOT_FOUND, feed.drop_folder, "no price list there")
         return list(rows_from_table(path.read_bytes(), path.name, feed.delimiter))
     response = await fetcher.get(config.url(feed.path),
                                  headers=_headers(feed, environ, config.id))
-    return list(rows_from_table(response.content, feed.path, feed.delimiter))
+    try:
+        return list(rows_from_table(response.content, feed.path, feed.delimiter))
+    except Exception as exc:  # pandas and csv raise many types for a file that is no table
+        raise _parse_error(fetcher, response, f"not a price list ({type(exc).__name__}: "
+                           f"{str(exc)[:100]})") from None

@@ -1,6 +1,8 @@
 """Scrape one supplier: prices and stock from listings or feeds, or the full catalogue with
 product details. Returns every observation and every fetch; a fatal problem (login refused,
-circuit breaker, a listing page that cannot be read) ends the run with `error` set.
+circuit breaker, a listing page that cannot be read) ends the run with `error` set. Nothing
+raised inside a scrape escapes it: an unexpected error is the run's `error` too, so that the
+partition is still recorded as failed, with its reason.
 """
 
 from __future__ import annotations
@@ -8,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
+import logging
 import os
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 from urllib.parse import urljoin
 
+import httpx
 import uvloop
 from parsel import Selector
 
@@ -25,11 +30,14 @@ from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, p
 from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.observe import observation
 from supplier_pipeline.lib.scraping.records import Fetch, Observation, Outcome
+from supplier_pipeline.lib.scraping.safety import redact_text, redact_url
 from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
 from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
 
 Mode = Literal["prices", "catalog"]
 MAX_LISTING_PAGES = 2000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,6 +115,7 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
                  session: Session | None, browser: Browser | None,
                  wait_for: str | None) -> PageGetter:
     async def get(url: str) -> str | None:
+        fetcher.refuse_unless_allowed(url)
         if engine == "browser":
             html = await browser.render(url, wait_for, fetcher.log)
             if html is None and fetcher.log[-1].outcome is Outcome.BLOCKED:
@@ -151,6 +160,10 @@ async def _listing(config: SupplierConfig, get: PageGetter,
     url: str | None = config.url(rules.start_path)
     offers, page = await _listing_page(config, get, url, fetches)
     pages = _page_count(page, rules.page_count) if rules.page_count else None
+    if pages and pages > MAX_LISTING_PAGES:
+        _mark_parse_error(fetches, url)
+        raise FetchFailed(Outcome.PARSE_ERROR, url, f"the page count reads {pages}, more than "
+                          f"{MAX_LISTING_PAGES} listing pages: is the page_count rule right?")
     if pages and rules.page_url:
         urls = [config.url(rules.page_url.format(page=n)) for n in range(2, pages + 1)]
         rest = await _map_bounded(lambda u: _listing_page(config, get, u, fetches), urls,
@@ -170,8 +183,9 @@ async def _listing(config: SupplierConfig, get: PageGetter,
 
 def _mark_parse_error(fetches: list[Fetch], url: str) -> None:
     """The latest fetch of `url` becomes a parse error in the fetch log."""
+    logged = {redact_url(url), redact_url(str(httpx.URL(url)))}  # as the fetcher logs it
     for fetch in reversed(fetches):
-        if fetch.url == url:
+        if fetch.url in logged:
             fetch.outcome = Outcome.PARSE_ERROR
             break
 
@@ -254,22 +268,27 @@ async def scrape_async(config: SupplierConfig, mode: Mode = "prices",
     environ = dict(os.environ) if environ is None else environ
     observed_at = observed_at or datetime.now(UTC)
     result = ScrapeResult(config.id, mode)
-    async with Fetcher(config.id, config.politeness, config.contact, backoff_base) as fetcher:
-        result.fetches = fetcher.log
-        try:
+    try:
+        async with Fetcher.for_supplier(config, backoff_base) as fetcher:
+            result.fetches = fetcher.log
             if config.engine == "feed":
                 result.observations = await _scrape_feed(config, fetcher, environ, observed_at)
             else:
                 result.observations = await _scrape_html(
                     config, mode, fetcher, environ, observed_at, store or CookieStore(config.id))
-        except LoginFailed as exc:
-            result.error, result.error_outcome = str(exc), Outcome.LOGIN_FAILED
-        except CircuitOpen as exc:
-            result.error, result.error_outcome = str(exc), Outcome.BLOCKED
-        except FetchFailed as exc:
-            result.error, result.error_outcome = str(exc), exc.outcome
-    if config.hook and result.observations:
-        result.observations = apply_hook(config.hook, result.observations)
+        if config.hook and result.observations:
+            result.observations = apply_hook(config.hook, result.observations)
+    except LoginFailed as exc:
+        result.error, result.error_outcome = redact_text(str(exc)), Outcome.LOGIN_FAILED
+    except CircuitOpen as exc:
+        result.error, result.error_outcome = str(exc), Outcome.BLOCKED
+    except FetchFailed as exc:
+        result.error, result.error_outcome = str(exc), exc.outcome
+    except Exception as exc:  # a bug or a surprise still ends as a failed run with its reason
+        result.error = redact_text(f"unexpected {type(exc).__name__}: {exc}")
+        result.observations = []
+        log.error("%s: scrape failed: %s", config.id,
+                  redact_text("".join(traceback.format_exception(exc))))
     return result
 
 
