@@ -5,6 +5,7 @@ previous data in place.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -140,14 +141,61 @@ def refusal(source: str, ingested: Ingested, previous_rows: int) -> str | None:
     return None
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    """The export's text and its encoding: UTF-8 (with or without BOM), else Windows-1252, the
-    encoding of most spreadsheet exports on Windows; which one is reported, never hidden."""
-    raw = path.read_bytes()
+# Bytes 0x80-0x9f that Windows-1252 leaves undefined: a file holding one is Latin-1.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+def decode(raw: bytes) -> tuple[str, str, str]:
+    """The export's text, its encoding and the evidence for it. A byte-order mark names the
+    encoding; without one, text that is valid UTF-8 is UTF-8; otherwise it is Windows-1252, the
+    encoding of most spreadsheet exports on Windows, or Latin-1 when a byte is one Windows-1252
+    does not define. Never a silent guess: the evidence goes into the run's metadata."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "utf-16 (BOM)", "UTF-16 byte-order mark"
+    bom = raw.startswith(codecs.BOM_UTF8)
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), "windows-1252"
+        text = raw.decode("utf-8-sig")
+        return (text, "utf-8 (BOM)", "UTF-8 byte-order mark, valid UTF-8") if bom \
+            else (text, "utf-8", "valid UTF-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start + (len(codecs.BOM_UTF8) if bom else 0)  # utf-8-sig counts after it
+        first = f"byte 0x{raw[at]:02x} at offset {at} is not UTF-8"
+        raw = raw[len(codecs.BOM_UTF8):] if bom else raw
+    undefined = sorted(_CP1252_UNDEFINED.intersection(raw))
+    if undefined:
+        return raw.decode("latin-1"), "latin-1", \
+            f"{first}; byte 0x{undefined[0]:02x} is undefined in Windows-1252"
+    return raw.decode("cp1252"), "windows-1252", \
+        f"{first}; every byte is defined in Windows-1252"
+
+
+@dataclass
+class Export:
+    """One export as delivered: its decoded header and records, before any validation."""
+
+    path: Path
+    encoding: str
+    encoding_evidence: str
+    columns: list[str]
+    records: list[dict]  # one per data row, as csv.DictReader reads it; line = index + 2
+
+
+def read_export(path: Path) -> Export:
+    if not path.exists():
+        raise ShopFileError(f"{path}: file not found")
+    try:
+        text, encoding, evidence = decode(path.read_bytes())
+    except UnicodeDecodeError as exc:  # a UTF-16 byte-order mark on bytes that are not UTF-16
+        raise ShopFileError(f"{path}: {exc}; the previous data is kept") from exc
+    with io.StringIO(text, newline="") as handle:
+        reader = csv.DictReader(handle)
+        records = list(reader)
+        return Export(path, encoding, evidence, list(reader.fieldnames or []), records)
+
+
+def missing_columns(export: Export, model: type[Row]) -> list[str]:
+    required = {n for n, f in model.model_fields.items() if f.is_required()}
+    return sorted(required - set(export.columns))
 
 
 def _reason(error: ValidationError) -> str:
@@ -157,36 +205,35 @@ def _reason(error: ValidationError) -> str:
 def read_shop_file(path: Path, model: type[Row],
                    known_parts: set[str] | None = None) -> Ingested:
     """Validate every row of one export; rows naming an unknown part are quarantined too."""
-    if not path.exists():
-        raise ShopFileError(f"{path}: file not found")
-    text, encoding = _decode(path)
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        required = {n for n, f in model.model_fields.items() if f.is_required()}
-        missing = required - set(reader.fieldnames or [])
-        if missing:
-            raise ShopFileError(f"{path}: missing columns {sorted(missing)}; "
-                                "the previous data is kept")
-        result = Ingested(encoding=encoding)
-        seen: set[tuple] = set()
-        for line, record in enumerate(reader, start=2):
-            try:
-                row = model.model_validate(record).model_dump()
-            except ValidationError as exc:
-                result.quarantined.append({"line": line, "record": record,
-                                           "reason": _reason(exc)})
-                continue
-            part = row.get("part_id")
-            if known_parts is not None and part and part not in known_parts:
-                result.quarantined.append({"line": line, "record": record,
-                                           "reason": f"unknown part_id {part!r}"})
-                continue
-            key = tuple(row[name] for name in model.key)
-            if key in seen:
-                named = ", ".join(f"{n} {v!r}" for n, v in zip(model.key, key, strict=True))
-                result.quarantined.append({"line": line, "record": record,
-                                           "reason": f"duplicate row for {named}"})
-                continue
-            seen.add(key)
-            result.good.append(row)
+    return validate_rows(read_export(path), model, known_parts)
+
+
+def validate_rows(export: Export, model: type[Row],
+                  known_parts: set[str] | None = None) -> Ingested:
+    missing = missing_columns(export, model)
+    if missing:
+        raise ShopFileError(f"{export.path}: missing columns {missing}; "
+                            "the previous data is kept")
+    result = Ingested(encoding=export.encoding)
+    seen: set[tuple] = set()
+    for line, record in enumerate(export.records, start=2):
+        try:
+            row = model.model_validate(record).model_dump()
+        except ValidationError as exc:
+            result.quarantined.append({"line": line, "record": record,
+                                       "reason": _reason(exc)})
+            continue
+        part = row.get("part_id")
+        if known_parts is not None and part and part not in known_parts:
+            result.quarantined.append({"line": line, "record": record,
+                                       "reason": f"unknown part_id {part!r}"})
+            continue
+        key = tuple(row[name] for name in model.key)
+        if key in seen:
+            named = ", ".join(f"{n} {v!r}" for n, v in zip(model.key, key, strict=True))
+            result.quarantined.append({"line": line, "record": record,
+                                       "reason": f"duplicate row for {named}"})
+            continue
+        seen.add(key)
+        result.good.append(row)
     return result
