@@ -1,7 +1,7 @@
 """Purchase proposals from a min/max policy, and the PO files for the shop's order system
 (the ledger in between: defs/analytics/purchase_orders.py)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -13,6 +13,15 @@ class ProposalConfig(dg.Config):
     """Probability of not running out during the supplier's lead time."""
     review_days: int = 7
     """Days of demand an order covers beyond the lead time."""
+    rounding_days: float = 14.0
+    """A line may be rounded up (to a price break, towards free shipping) by at most this many
+    days of forecast demand, and only when it lowers the total."""
+    budget_per_run: float | None = None
+    """Most this run may propose (goods + shipping); lines beyond it wait, most urgent first."""
+    budget_per_week: float | None = None
+    """Most the POs of one week (Monday on) may cost, counting those already approved."""
+    time_limit_seconds: float = 10.0
+    """How long the basket optimiser may search before the best basket found is used."""
 
 
 # What each part is expected to need: the latest forecast (one table, summarised per part).
@@ -23,12 +32,18 @@ from analytics.part_forecast
 where forecast_date = (select max(forecast_date) from analytics.part_forecast)
 group by part_id
 """
+# POs of this week that are committed (approved or beyond): what the weekly budget has left.
+SPENT_THIS_WEEK_SQL = """
+select coalesce(sum(total), 0) as spent from purchasing.purchase_orders
+where state in ('approved', 'sent', 'acknowledged', 'partly_received', 'received')
+  and created_at >= ?
+"""
 
 
 @dg.asset(
     key=["analytics", "purchase_proposals"],
     deps=[dg.AssetKey(["analytics", "part_demand_forecast"]),
-          dg.AssetKey(["marts", "mart_best_offer"]),
+          dg.AssetKey(["marts", "mart_offer_terms"]),
           dg.AssetKey(["marts", "mart_inventory_position"])],
     group_name="purchasing",
     kinds={"python"},
@@ -36,11 +51,11 @@ group by part_id
 )
 def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """What to order now, per part and supplier, with the calculation behind each line."""
+    """What to order now, per part and supplier: the policy's quantities placed in the
+    cheapest baskets across suppliers (price breaks, packs, stock shown, shipping thresholds,
+    minimum order values), within the budget, each line with the calculation behind it."""
     # pandas and scipy are imported when the asset runs, not when the code location loads.
-    import pandas as pd
-
-    from supplier_pipeline.lib.purchasing.proposals import build_proposals
+    from supplier_pipeline.lib.purchasing.proposals import ProposalSettings, build_proposals
 
     store = warehouse.get()
     demand = store.read(DEMAND_SQL)
@@ -48,20 +63,62 @@ def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig
         demand, on="part_id", how="left").fillna({"mean_daily_demand": 0.0,
                                                   "demand_dispersion": 1.0,
                                                   "lead_time_rate": 0.0})
-    offers = store.read("select * from marts.mart_best_offer where is_best_offer")
-    lines = build_proposals(positions, offers, config.service_level, config.review_days)
+    terms = store.read("select * from marts.mart_offer_terms")
     now = datetime.now(UTC)
+    settings = ProposalSettings(config.service_level, config.review_days, config.rounding_days,
+                                _budget(store, config, now), config.time_limit_seconds)
+    proposal = build_proposals(positions, terms, settings)
+    lines = proposal.lines
     for line in lines:
         line["proposed_at"] = now
         line["line_total"] = round(line["unit_price"] * line["quantity"], 2)
     store.replace("analytics.purchase_proposals", lines, {})
-    frame = pd.DataFrame(lines)
-    by_supplier = (frame.groupby("supplier_id")["line_total"].agg(["count", "sum"])
-                   if lines else pd.DataFrame())
+    basket = proposal.basket
     return dg.MaterializeResult(metadata={
         "lines": len(lines), "parts_checked": len(positions),
-        "by_supplier": dg.MetadataValue.md(by_supplier.to_markdown() if lines else "none"),
+        "total": round(basket.total, 2) if basket else 0.0,
+        "optimiser": f"{basket.method}, gap {basket.gap:.2%}" if basket else "nothing to order",
+        "baskets": dg.MetadataValue.md(_baskets_table(proposal)),
+        "budget": "none" if settings.budget is None else round(settings.budget, 2),
+        "deferred_by_budget": dg.MetadataValue.md(_rows_table(proposal.deferred) or "none"),
+        "parts_without_eligible_offer": dg.MetadataValue.md(
+            "\n".join(f"- {part}: {why}" for part, why in sorted(proposal.no_offer.items()))
+            or "none"),
+        "short": dg.MetadataValue.json(basket.short if basket else {}),
     })
+
+
+def _budget(store, config: ProposalConfig, now: datetime) -> float | None:
+    budgets = [b for b in (config.budget_per_run,) if b is not None]
+    if config.budget_per_week is not None:
+        monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
+                                                               microsecond=0)
+        spent = 0.0
+        if store.table_exists("purchasing.purchase_orders"):
+            spent = float(store.read(SPENT_THIS_WEEK_SQL, [monday])["spent"].iloc[0])
+        budgets.append(max(config.budget_per_week - spent, 0.0))
+    return min(budgets) if budgets else None
+
+
+def _baskets_table(proposal) -> str:
+    """One row per supplier basket: lines, goods, shipping, total."""
+    basket = proposal.basket
+    if basket is None or not basket.lines:
+        return "nothing to order"
+    rows = ["| supplier | lines | goods | shipping | total |", "|---|---:|---:|---:|---:|"]
+    for supplier in sorted(basket.goods):
+        count = sum(line.supplier_id == supplier for line in basket.lines)
+        goods, ship = basket.goods[supplier], basket.shipping.get(supplier, 0.0)
+        rows.append(f"| {supplier} | {count} | {goods:.2f} | {ship:.2f} | {goods + ship:.2f} |")
+    return "\n".join(rows)
+
+
+def _rows_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    names = list(rows[0])
+    return "\n".join(["| " + " | ".join(names) + " |", "|" + "---|" * len(names),
+                      *("| " + " | ".join(str(r[n]) for n in names) + " |" for r in rows)])
 
 
 @dg.asset(

@@ -1,0 +1,104 @@
+{#
+  Every offer purchasing may order a part from, with the terms ordering needs: the price at
+  each quantity break, packs, the stock the shop shows, lead time, and the supplier's shipping
+  fee, free-shipping threshold and minimum order value. An offer is eligible only when it is
+  in stock, was seen in its supplier's last good scrape, and is not older than
+  `stale_after_hours`; ineligible_reason says why not.
+#}
+with
+
+offers as (
+
+    select * from {{ ref('mart_best_offer') }}
+
+),
+
+accepted as (
+
+    select supplier_id, supplier_sku, window_start from {{ ref('int_offers_accepted') }}
+
+),
+
+last_good_scrape as (
+
+    select supplier_id, max(window_start) as window_start
+    from accepted
+    group by supplier_id
+
+),
+
+last_seen as (
+
+    select supplier_id, supplier_sku, max(window_start) as window_start
+    from accepted
+    group by supplier_id, supplier_sku
+
+),
+
+latest_breaks as (
+
+    select supplier_id, supplier_sku, price_breaks
+    from (
+        select
+            supplier_id,
+            supplier_sku,
+            price_breaks,
+            row_number() over (
+                partition by supplier_id, supplier_sku order by observed_at desc
+            ) as recency
+        from {{ ref('stg_scrape__catalog') }}
+        where gate_status = 'ok'
+    ) as ranked
+    where recency = 1
+
+),
+
+suppliers as (
+
+    select supplier_id, shipping_fee, free_shipping_above, min_order_value
+    from {{ ref('dim_suppliers') }}
+
+),
+
+terms as (
+
+    select
+        offers.part_id,
+        offers.supplier_id,
+        offers.supplier_sku,
+        offers.title,
+        offers.currency,
+        offers.price_net,
+        latest_breaks.price_breaks,
+        offers.pack_size,
+        offers.stock_state,
+        offers.stock_qty,
+        offers.lead_time_days,
+        offers.landed_unit_price,
+        coalesce(suppliers.shipping_fee, 0) as shipping_fee,
+        suppliers.free_shipping_above,
+        coalesce(suppliers.min_order_value, 0) as min_order_value,
+        offers.hours_since_observed,
+        case
+            when not offers.is_available then 'not in stock at the supplier'
+            when offers.is_stale
+                then 'not seen for more than {{ var("stale_after_hours") }} hours'
+            when last_seen.window_start < last_good_scrape.window_start
+                then 'missing from the supplier''s last good scrape'
+        end as ineligible_reason
+    from offers
+    inner join suppliers on offers.supplier_id = suppliers.supplier_id
+    left join latest_breaks
+        on offers.supplier_id = latest_breaks.supplier_id
+        and offers.supplier_sku = latest_breaks.supplier_sku
+    left join last_seen
+        on offers.supplier_id = last_seen.supplier_id
+        and offers.supplier_sku = last_seen.supplier_sku
+    left join last_good_scrape on offers.supplier_id = last_good_scrape.supplier_id
+
+)
+
+select
+    *,
+    ineligible_reason is null as is_eligible
+from terms
