@@ -27,7 +27,8 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
                       suppliers: SuppliersResource, warehouse: WarehouseResource):
     # The scraping stack (httpx, parsel, extruct, Playwright) loads when a scrape runs.
     from supplier_pipeline.lib.scraping.quality import gate, status_of
-    from supplier_pipeline.lib.scraping.scrape import scrape
+    from supplier_pipeline.lib.scraping.safety import redact_text
+    from supplier_pipeline.lib.scraping.scrape import ScrapeResult, scrape
     from supplier_pipeline.lib.scraping.store import last_good_run, store_scrape
 
     keys = context.partition_key.keys_by_dimension
@@ -35,7 +36,12 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
     window_start = context.partition_time_window.start
     observed_at = datetime.fromisoformat(config.observed_at) if config.observed_at else None
     store = warehouse.get()
-    result = scrape(suppliers.config(supplier_id), mode, observed_at=observed_at)
+    try:
+        result = scrape(suppliers.config(supplier_id), mode, observed_at=observed_at)
+    except Exception as exc:  # whatever it was, the partition ends with its failed row
+        reason = redact_text(f"{type(exc).__name__}: {exc}")
+        context.log.error(f"{supplier_id} {mode}: the scrape could not run: {reason}")
+        result = ScrapeResult(supplier_id, mode, error=reason)
     last_count, last_prices = last_good_run(store, supplier_id, mode, window_start)
     checks = gate(result.observations, result.error, last_count, last_prices)
     status, reason = status_of(checks, result.error)

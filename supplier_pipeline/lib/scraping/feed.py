@@ -18,6 +18,7 @@ import httpx
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.normalise import FeedNumber
 from supplier_pipeline.lib.scraping.records import Outcome
+from supplier_pipeline.lib.scraping.safety import redact_text
 from supplier_pipeline.lib.scraping.session import LoginFailed
 from supplier_pipeline.lib.suppliers.config import Feed, SupplierConfig
 
@@ -47,7 +48,9 @@ def map_columns(record: dict, columns: dict[str, str]) -> dict[str, str | None]:
 
 
 def _parse_error(fetcher: Fetcher, response: httpx.Response, problem: str) -> FetchFailed:
+    """The latest fetch (this answer's) becomes a parse error with `problem` as its error."""
     fetcher.log[-1].outcome = Outcome.PARSE_ERROR
+    fetcher.log[-1].error = redact_text(problem)
     return FetchFailed(Outcome.PARSE_ERROR, str(response.url), problem)
 
 
@@ -81,10 +84,6 @@ async def json_api_records(config: SupplierConfig, fetcher: Fetcher,
     headers = _headers(feed, environ, config.id)
     records, page, seen = [], 1, set()
     while page is not None:
-        if page in seen:
-            raise FetchFailed(Outcome.PARSE_ERROR, config.url(feed.path),
-                              f"the feed's pagination loops: {feed.next_key} {page!r} was "
-                              "already read")
         if len(seen) >= feed.max_pages:
             raise FetchFailed(Outcome.PARSE_ERROR, config.url(feed.path),
                               f"more than {feed.max_pages} pages; raise feed.max_pages if the "
@@ -103,6 +102,9 @@ async def json_api_records(config: SupplierConfig, fetcher: Fetcher,
             raise
         items, page = _page_items(fetcher, response, feed)
         records.extend(items)
+        if page in seen:
+            raise _parse_error(fetcher, response, f"the feed's pagination loops: "
+                               f"{feed.next_key} {page!r} was already read")
     return records
 
 
