@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import outcome_of
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
-from supplier_pipeline.lib.scraping.safety import redact_text, redact_url
+from supplier_pipeline.lib.scraping.safety import SupplierHosts, host_of, redact_text, redact_url
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -21,8 +21,10 @@ def chromium_path() -> str:
 class Browser:
     """One headless Chromium per scrape; pages share the fetcher's cookies and User-Agent."""
 
-    def __init__(self, supplier_id: str, user_agent: str, timeout_seconds: float):
+    def __init__(self, supplier_id: str, user_agent: str, timeout_seconds: float,
+                 hosts: SupplierHosts | None = None):
         self.supplier_id = supplier_id
+        self.hosts = hosts  # a page that redirected elsewhere is not the supplier's page
         self.user_agent = user_agent
         self.timeout_ms = timeout_seconds * 1000
         self._playwright = self._browser = self._context = None
@@ -53,7 +55,10 @@ class Browser:
         try:
             response = await page.goto(url, timeout=self.timeout_ms)
             status = response.status if response else None
-            if status is not None and status >= 400:
+            if self.hosts is not None and not self.hosts.allows(page.url):
+                outcome = Outcome.OFF_SITE
+                error = f"redirected to {host_of(page.url)!r}, not one of the supplier's hosts"
+            elif status is not None and status >= 400:
                 outcome = outcome_of(status)
             else:
                 if wait_for:

@@ -231,7 +231,8 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
     engines = {config.listing.engine, config.product.engine if config.product else "http"}
     browser = None
     if "browser" in engines:
-        browser = Browser(config.id, fetcher.user_agent, config.politeness.timeout_seconds)
+        browser = Browser(config.id, fetcher.user_agent, config.politeness.timeout_seconds,
+                          fetcher.hosts)
         await browser.__aenter__()
     try:
         if browser and session:
