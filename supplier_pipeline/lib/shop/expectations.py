@@ -43,9 +43,9 @@ FAILING_ROWS_SHOWN = 5
 
 # What the row model accepts, as text: the suites look at the file as delivered.
 INTEGER = r"^\s*[+-]?\d+\s*$"
-DECIMAL = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
+DECIMAL = r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$"
 ISO_DATE = (r"^\s*\d{4}-\d{2}-\d{2}"
-            r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$")
+            r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\s*$")
 
 
 @dataclass(frozen=True)
