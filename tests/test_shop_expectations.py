@@ -20,7 +20,8 @@ DAY = "2026-11-30T10:00:00+00:00"
 PARTS = "part_id,brand,device_model,part_type,quality,colour,ean\n" + "".join(
     f"p{i},Apple,iPhone 12,battery,original,,\n" for i in range(40))
 STOCK_HEADER = "part_id,on_hand,counted_at\n"
-REPAIRS_HEADER = "order_id,created_at,device_model,repair_type,part_id,quantity,status,completed_at\n"
+REPAIRS_HEADER = ("order_id,created_at,device_model,repair_type,part_id,quantity,status,"
+                  "completed_at\n")
 
 
 def stock(count: int, counted_at: str = DAY) -> str:
