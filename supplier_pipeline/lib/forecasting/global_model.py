@@ -3,8 +3,8 @@
 At each rolling origin of the history, a part's features are what the local methods say (its
 moving averages, smoothed levels, Croston / TSB / IMAPA levels), the shape of its recent
 demand (spread, high quantiles, periods since the last sale, age) and its scale. The trees
-learn how these map to the demand that followed: one model for the level (Huber loss), one
-per quantile (pinball loss). Everything is divided by each part's scale, the mean absolute
+learn how these map to the demand that followed: one model for the level (least squares,
+each row weighted by its part's scale), one per quantile (pinball loss). Everything is divided by each part's scale, the mean absolute
 one-step change, so that parts selling 1 a quarter and 50 a month share one model; series
 with zero scale (constant history) are left to the local methods.
 
@@ -35,7 +35,6 @@ PARAMS = {
     "verbose": -1,
 }
 ROUNDS = 100
-HUBER_DELTA = 0.9  # in scale units: least squares for ordinary errors, robust to rare bulk orders
 
 
 def scale(y: np.ndarray) -> np.ndarray:
@@ -114,18 +113,24 @@ def fit(y: np.ndarray, horizon: int, season: int, last_origin: int | None = None
     """Fit on origins up to `last_origin` (default: the last one whose horizon is observed);
     None when there are too few rows to learn from."""
     last = y.shape[1] - horizon if last_origin is None else last_origin
-    xs, followed = [], []
+    xs, followed, weights = [], [], []
     origins = _origins(horizon, season, len(y), last)
     for origin in origins:
         x, s = features(y[:, :origin], season)
         keep = s > 0
         xs.append(x[keep])
         followed.append(y[keep, origin:origin + horizon] / s[keep, None])
+        weights.append(s[keep])
     if not xs or sum(len(x) for x in xs) < MIN_ROWS:
         return None
     x, after = np.vstack(xs), np.vstack(followed)
-    level_model = lgb.train({**PARAMS, "objective": "huber", "alpha": HUBER_DELTA},
-                            lgb.Dataset(x, after.mean(axis=1)), num_boost_round=ROUNDS)
+    # Least squares weighted by the scale: each leaf's value is then the mean of what followed
+    # in units, so the level does not under-forecast totals. A Huber loss (robust to bulk
+    # orders) forecast a typical period instead of the mean, and carparts' 6-month totals
+    # came out 6-18 % low at every origin.
+    level_model = lgb.train({**PARAMS, "objective": "regression"},
+                            lgb.Dataset(x, after.mean(axis=1), weight=np.concatenate(weights)),
+                            num_boost_round=ROUNDS)
     # Each horizon period is a target of the quantile models. A few periods per row, taken
     # in turn so that every period is used, keep their training set near QUANTILE_ROWS.
     per_row = min(max(QUANTILE_ROWS // len(x), 1), horizon)
