@@ -20,8 +20,12 @@ from supplier_pipeline.lib.warehouse import Warehouse
 SUPPLIERS = ["ricambi_italia", "fixparts_js", "teile_feed"]
 STATE_TABLES = ["raw.supplier_offers", "raw.fetch_log", "marts.fct_price_history",
                 "marts.fct_stock_history", "marts.fct_offer_changes",
-                "marts.mart_best_offer", "purchasing.purchase_orders",
-                "purchasing.purchase_order_lines"]
+                "marts.mart_best_offer", "analytics.po_files"]
+OPEN_LINES = """
+select l.part_id, o.po_id, o.state from purchasing.purchase_order_lines as l
+join purchasing.purchase_orders as o on l.po_id = o.po_id
+where o.state in ('proposed', 'approved', 'sent')
+"""
 
 
 def counts(store: Warehouse) -> dict[str, int]:
@@ -124,6 +128,9 @@ def test_demo_pipeline_on_duckdb(shop_env, webhook, run_dbt):
     for job in ("transform_job", "alerts_job", "purchase_proposals_job"):
         defs.resolve_job_def(job).execute_in_process(instance=instance)
     assert counts(store) == before
+    # a waiting PO may be re-proposed (its basket re-optimised), never a part ordered twice
+    open_lines = store.read(OPEN_LINES)
+    assert not open_lines["part_id"].duplicated().any()
     # the rebuilt history raised nothing again: what is new was not an event before (the PO
     # proposed meanwhile, a change the re-scrape saw), and is not the same thing again
     after = store.read(raised)

@@ -95,9 +95,12 @@ def basket_cost(lines: list[Line], shipping: dict[str, Shipping]) -> tuple[dict,
     return dict(goods), paid
 
 
-def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping]) -> Basket:
+def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
+           prefer: str | None = None) -> Basket:
     """Each part from the offer that is cheapest for its quantity with a pro-rata share of
-    shipping, then the next one while stock runs short (the yardstick and the fallback)."""
+    shipping, then the next one while stock runs short (the yardstick and the fallback). With
+    `prefer`, from that supplier whenever it has the part (how a shop buys from its usual
+    wholesaler)."""
     by_part: dict[str, list[Term]] = defaultdict(list)
     for term in terms:
         by_part[term.part_id].append(term)
@@ -111,7 +114,9 @@ def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping]) 
             share = ship.fee * unit / max(ship.free_above or unit, unit)
             return unit + share
 
-        for term in sorted(by_part.get(need.part_id, []), key=lambda t: landed(t, left)):
+        offers = sorted(by_part.get(need.part_id, []),
+                        key=lambda t: (t.supplier_id != prefer, landed(t, left)))
+        for term in offers:
             if left <= 0:
                 break
             quantity = _in_packs(left, term.pack_size)
@@ -154,7 +159,7 @@ class _NoSolution(Exception):
 def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
            time_limit: float) -> Basket:
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import lil_matrix
+    from scipy.sparse import coo_matrix
 
     need_of = {n.part_id: n for n in needs}
     terms = [t for t in terms if t.part_id in need_of]
@@ -167,6 +172,11 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
     y0, z0 = s0 + n_parts, s0 + n_parts + n_sup
     n = z0 + n_sup
     sup_index = {s: i for i, s in enumerate(suppliers)}
+    of_offer, of_part, of_supplier = defaultdict(list), defaultdict(list), defaultdict(list)
+    for v, (i, _) in enumerate(tiers):
+        of_offer[i].append(v)
+        of_part[terms[i].part_id].append(v)
+        of_supplier[terms[i].supplier_id].append(v)
     cost = np.zeros(n)
     upper = np.full(n, 1.0)
     integrality = np.ones(n)
@@ -181,28 +191,30 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
         min_qty, price = term.breaks[j]
         cost[k0 + v] = price * term.pack_size + 1e-4 * term.lead_time_days  # ties: sooner
         upper[k0 + v] = max(packs, 0)
-        # a tier's quantity is at least its break and zero unless the tier is chosen
-        rows.append(({k0 + v: term.pack_size, b0 + v: -float(min_qty)}, 0.0, np.inf))
-        rows.append(({k0 + v: 1.0, b0 + v: -float(max(packs, 0))}, -np.inf, 0.0))
+        if len(term.breaks) > 1:
+            # a tier's quantity is at least its break and zero unless the tier is chosen
+            rows.append(({k0 + v: term.pack_size, b0 + v: -float(min_qty)}, 0.0, np.inf))
+            rows.append(({k0 + v: 1.0, b0 + v: -float(max(packs, 0))}, -np.inf, 0.0))
+        else:
+            upper[b0 + v] = 0.0  # one price: no tier to choose
         # the goods go into the supplier's basket only when it is open
         rows.append(({k0 + v: 1.0, y0 + sup_index[term.supplier_id]: -float(max(packs, 0))},
                      -np.inf, 0.0))
     for i in range(len(terms)):  # one tier per offer; stock shown caps every tier
-        used = {b0 + v: 1.0 for v, (ti, _) in enumerate(tiers) if ti == i}
-        rows.append((used, -np.inf, 1.0))
+        if len(of_offer[i]) > 1:
+            rows.append(({b0 + v: 1.0 for v in of_offer[i]}, -np.inf, 1.0))
     for p, need in enumerate(needs):
-        cover = {k0 + v: float(terms[i].pack_size) for v, (i, _) in enumerate(tiers)
-                 if terms[i].part_id == need.part_id}
+        cover = {k0 + v: float(terms[tiers[v][0]].pack_size) for v in of_part[need.part_id]}
         cost[s0 + p] = SHORTFALL_PENALTY
         upper[s0 + p] = need.quantity
         rows.append(({**cover, s0 + p: 1.0}, float(need.quantity), np.inf))
         # beyond the need: the rounding allowed, or what whole packs force
-        packs = max((t.pack_size for t in terms if t.part_id == need.part_id), default=1)
+        packs = max((terms[tiers[v][0]].pack_size for v in of_part[need.part_id]), default=1)
         rows.append((cover, -np.inf, float(need.quantity + max(need.extra_allowed, packs - 1))))
     for s, supplier in enumerate(suppliers):
         terms_s = shipping.get(supplier, Shipping())
-        goods = {k0 + v: terms[i].breaks[j][1] * terms[i].pack_size
-                 for v, (i, j) in enumerate(tiers) if terms[i].supplier_id == supplier}
+        goods = {k0 + v: terms[tiers[v][0]].breaks[tiers[v][1]][1] * terms[tiers[v][0]].pack_size
+                 for v in of_supplier[supplier]}
         cost[y0 + s] = terms_s.fee + terms_s.handling_fee
         if terms_s.free_above is not None:
             cost[z0 + s] = -terms_s.fee
@@ -214,12 +226,14 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
             rows.append(({**goods, y0 + s: -terms_s.min_order_value}, 0.0, np.inf))
     for p in range(n_parts):
         integrality[s0 + p] = 0
-    matrix = lil_matrix((len(rows), n))
-    lower_rows, upper_rows = np.empty(len(rows)), np.empty(len(rows))
-    for r, (coefficients, low, high) in enumerate(rows):
-        for column, value in coefficients.items():
-            matrix[r, column] = value
-        lower_rows[r], upper_rows[r] = low, high
+    row_ids, column_ids, values = [], [], []
+    for r, (coefficients, _, _) in enumerate(rows):
+        row_ids.extend([r] * len(coefficients))
+        column_ids.extend(coefficients)
+        values.extend(coefficients.values())
+    matrix = coo_matrix((values, (row_ids, column_ids)), shape=(len(rows), n))
+    lower_rows = np.array([low for _, low, _ in rows])
+    upper_rows = np.array([high for _, _, high in rows])
     result = milp(cost, integrality=integrality, bounds=Bounds(np.zeros(n), upper),
                   constraints=LinearConstraint(matrix.tocsr(), lower_rows, upper_rows),
                   options={"time_limit": time_limit, "disp": False})

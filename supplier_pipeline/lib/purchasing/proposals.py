@@ -13,6 +13,10 @@ import pandas as pd
 from supplier_pipeline.lib.purchasing.basket import Basket, Need, Shipping, Term, optimise
 from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
 
+# The basket considers each part's cheapest few eligible offers (landed): a dearer one wins
+# only by filling a basket, which the top few already can; it keeps big runs solvable.
+MAX_OFFERS_PER_PART = 3
+
 
 @dataclass(frozen=True)
 class ProposalSettings:
@@ -60,16 +64,19 @@ def build_proposals(positions: pd.DataFrame, terms: pd.DataFrame,
     mart_offer_terms. Parts with no eligible offer are listed in `no_offer`, never ordered."""
     eligible = terms[terms["is_eligible"].astype(bool)]
     ranked = eligible.sort_values(["part_id", "landed_unit_price", "supplier_id"])
-    reference = ranked.drop_duplicates("part_id").set_index("part_id")
+    offers_of: dict[str, list] = {}  # part -> its eligible offers, cheapest landed first
+    for offer in ranked.itertuples(index=False):
+        offers_of.setdefault(offer.part_id, []).append(offer)
+    reasons_of = terms.dropna(subset=["ineligible_reason"]).groupby("part_id")[
+        "ineligible_reason"].agg(lambda r: "; ".join(sorted(set(r))))
     needs, policy_lines, priorities = [], {}, {}
     no_offer = {}
     for row in positions.itertuples(index=False):
-        if row.part_id not in reference.index:
-            reasons = terms.loc[terms["part_id"] == row.part_id, "ineligible_reason"]
-            if len(reasons) and _needs_stock(row):
-                no_offer[row.part_id] = "; ".join(sorted(set(reasons.dropna())))
+        if row.part_id not in offers_of:
+            if row.part_id in reasons_of.index and _needs_stock(row):
+                no_offer[row.part_id] = reasons_of[row.part_id]
             continue
-        best = reference.loc[row.part_id]
+        best = offers_of[row.part_id][0]
         position = PartPosition(row.part_id, float(row.mean_daily_demand), int(row.on_hand),
                                 int(row.on_order), int(row.reserved),
                                 float(row.demand_dispersion), float(row.lead_time_rate))
@@ -84,16 +91,16 @@ def build_proposals(positions: pd.DataFrame, terms: pd.DataFrame,
         policy_lines[row.part_id] = (line, position)
         priorities[row.part_id] = _priority(position, int(best.lead_time_days),
                                             float(best.landed_unit_price))
-    needs, deferred = _within_budget(needs, priorities, reference, settings.budget)
+    needs, deferred = _within_budget(needs, priorities, offers_of, settings.budget)
     shipping = shipping_terms(terms) if len(terms) else {}
-    part_terms = [offer_terms(row) for row in ranked.itertuples(index=False)
-                  if row.part_id in {n.part_id for n in needs}]
+    part_terms = [offer_terms(row) for need in needs
+                  for row in offers_of[need.part_id][:MAX_OFFERS_PER_PART]]
     basket = optimise(needs, part_terms, shipping, settings.time_limit_seconds)
     if settings.budget is not None:
         basket, more = _trim_to_budget(basket, needs, part_terms, shipping, priorities,
                                        settings)
         deferred += more
-    lines = [_explained(line, policy_lines[line.part_id], ranked, basket)
+    lines = [_explained(line, policy_lines[line.part_id], offers_of[line.part_id], basket)
              for line in basket.lines]
     return Proposal(lines, basket, deferred, no_offer)
 
@@ -123,14 +130,14 @@ def _priority(position: PartPosition, lead_time_days: int,
     return (1 if position.reserved > 0 else 0, stockout * unit_price)
 
 
-def _within_budget(needs: list[Need], priorities: dict, reference: pd.DataFrame,
+def _within_budget(needs: list[Need], priorities: dict, offers_of: dict[str, list],
                    budget: float | None) -> tuple[list[Need], list[dict]]:
     """Needs in order of priority while their estimated landed cost fits the budget."""
     if budget is None:
         return needs, []
     kept, deferred, spent = [], [], 0.0
     for need in sorted(needs, key=lambda n: priorities[n.part_id], reverse=True):
-        estimate = need.quantity * float(reference.loc[need.part_id, "landed_unit_price"])
+        estimate = need.quantity * float(offers_of[need.part_id][0].landed_unit_price)
         if spent + estimate <= budget:
             kept.append(need)
             spent += estimate
@@ -162,18 +169,17 @@ def _deferral(need: Need, priorities: dict, why: str) -> dict:
             "repairs_waiting": bool(waiting), "expected_stockout_cost": round(risk, 2)}
 
 
-def _explained(line, policy: tuple, ranked: pd.DataFrame, basket: Basket) -> dict:
+def _explained(line, policy: tuple, offers: list, basket: Basket) -> dict:
     """The proposal row, its reason saying how the line was decided."""
     decided, position = policy
-    offers = ranked[ranked["part_id"] == line.part_id]
-    others = offers[offers["supplier_id"] != line.supplier_id]
+    others = [offer for offer in offers if offer.supplier_id != line.supplier_id]
     landed = _landed(line.unit_price, line.supplier_id, basket)
     parts = [decided.reason.split("; up to")[0] + f"; up to {decided.order_up_to}",
              f"{line.supplier_id} at {line.unit_price:.2f}"
              + (f" (break from {line.break_qty})" if line.break_qty > 1 else "")
              + f", {landed:.2f} landed"]
-    if len(others):
-        runner = others.iloc[0]
+    if others:
+        runner = others[0]
         parts.append(f"runner-up {runner.supplier_id} at {float(runner.landed_unit_price):.2f}"
                      " landed")
     if line.rounded_up:
