@@ -1,6 +1,7 @@
 """The `supplier-pipeline` command: `extract` saved pages, `probe` a supplier's live pages,
 `backup` / `restore` the warehouse and Dagster's storage, `compact-raw` old observations,
-`setup` a deployment's databases and tables, `po` list / show / approve / reject."""
+`setup` a deployment's databases, tables and logins, `bi-snapshot` a copy of the DuckDB
+warehouse for BI tools, `po` list / show / approve / reject."""
 
 from __future__ import annotations
 
@@ -128,14 +129,19 @@ def compact_raw(args: argparse.Namespace) -> int:
 
 
 def setup(args: argparse.Namespace) -> int:
-    """Create the databases and tables of Dagster's storage and of the warehouse, once."""
+    """Create the databases and tables of Dagster's storage and of the warehouse, once; on
+    PostgreSQL, with WAREHOUSE_ADMIN_DSN / WAREHOUSE_WRITER_PASSWORD set or `--roles`, the
+    pipeline's writer login and the read-only BI login too."""
     from supplier_pipeline.lib.backup import dagster_storage
     from supplier_pipeline.lib.database_setup import (
         DatabaseSetupError,
+        create_roles,
         ensure_database,
         prepare_warehouse,
+        role_settings,
     )
     from supplier_pipeline.lib.settings import SettingsError
+    from supplier_pipeline.lib.warehouse import Warehouse
 
     try:
         dagster = dagster_storage()
@@ -146,11 +152,32 @@ def setup(args: argparse.Namespace) -> int:
 
             with dg.DagsterInstance.get():  # creates Dagster's tables on first use
                 print(f"Dagster instance ready ({os.environ['DAGSTER_HOME']})")
-        for line in prepare_warehouse(_warehouse()):
+        warehouse = _warehouse()
+        roles = role_settings(dict(os.environ), warehouse.dsn, args.roles)
+        # with roles, the administrator creates the tables and hands them to the writer,
+        # whose login does not exist yet on a first start
+        for line in prepare_warehouse(Warehouse(roles[0]) if roles else warehouse):
+            print(line)
+        for line in create_roles(*roles) if roles else []:
             print(line)
     except (DatabaseSetupError, SettingsError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    return 0
+
+
+def bi_snapshot(args: argparse.Namespace) -> int:
+    """Copy the DuckDB warehouse for BI tools, atomically; they never open the live file."""
+    from supplier_pipeline.lib.bi_snapshot import default_destination, write_snapshot
+
+    warehouse = _warehouse()
+    if warehouse.dsn:
+        print("the warehouse is PostgreSQL: BI tools read it directly as supplier_pipeline_bi "
+              "(`supplier-pipeline setup --roles`)", file=sys.stderr)
+        return 2
+    dest = Path(args.dest) if args.dest else default_destination(warehouse)
+    write_snapshot(warehouse, dest)
+    print(f"BI snapshot of {warehouse.duckdb_path} -> {dest}")
     return 0
 
 
@@ -216,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     compacting.set_defaults(run=compact_raw)
     setting_up = commands.add_parser(
         "setup", help="create the databases and tables of a deployment (run before serving)")
+    setting_up.add_argument("--roles", action="store_true",
+                            help="also create the writer and read-only BI logins (PostgreSQL); "
+                                 "an error when their settings are missing")
     setting_up.set_defaults(run=setup)
+    snapshotting = commands.add_parser(
+        "bi-snapshot", help="copy the DuckDB warehouse for BI tools (atomically replaced)")
+    snapshotting.add_argument("--dest", help="the copy's path; default: bi/<file name> beside "
+                                             "the warehouse (keep the name: dbt's views use it)")
+    snapshotting.set_defaults(run=bi_snapshot)
     orders = commands.add_parser("po", help="purchase orders: list, show, approve, reject")
     orders.add_argument("action", choices=["list", "show", "approve", "reject"])
     orders.add_argument("po_ids", nargs="*", help="PO ids (show: one; approve/reject: any)")

@@ -6,6 +6,7 @@ rerun never duplicates rows and a failed write leaves the previous rows in place
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,12 +56,75 @@ def _ddl(table: str) -> str:
     return f"create table if not exists {table} ({columns})"
 
 
+def _index_name(table: str, columns: Sequence[str]) -> str:
+    return f"{table.split('.')[1]}__{'__'.join(columns)}"
+
+
+# Tables this process has seen complete (created, every column, every index) in a warehouse.
+# Schema changes run the first time a process meets a table, never again in that process:
+# on PostgreSQL, `create index if not exists` takes a share lock on the table even when the
+# index exists, so two writers running it inside their write transactions deadlock.
+_READY: set[tuple[str, str]] = set()
+# Serialises schema changes between processes meeting a new warehouse or a newer version at
+# the same time (two `create table if not exists` at once can fail on PostgreSQL's catalog).
+DDL_LOCK_KEY = 160_016
+
+
+class WarehouseConnectionError(RuntimeError):
+    """The warehouse cannot be reached; the message carries no password."""
+
+
+def redact_dsn(dsn: str) -> str:
+    """`dsn` fit for a log line: the password (URL or key=value form) replaced by ***."""
+    from supplier_pipeline.lib.alerting.redact import redact
+
+    text = re.sub(r"(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+    # user:password@host, also in a URL too malformed for redact()'s pattern
+    return redact(re.sub(r"([^\s/:@'\"]+:)[^@\s/'\"]+(?=@)", r"\1***", text))
+
+
+def _without_dsn(text: str, dsn: str) -> str:
+    """An error text about `dsn` (psycopg2 quotes a DSN it cannot parse whole)."""
+    from supplier_pipeline.lib.alerting.redact import redact
+
+    return redact(text.replace(dsn, redact_dsn(dsn)).strip())
+
+
+def _connect_postgres(dsn: str) -> Any:
+    """psycopg2's connection; its errors quote a DSN they cannot parse, password included, so
+    they are re-raised redacted and with no trace of the original (no cause, no context) for a
+    step's log or traceback to print."""
+    import psycopg2
+
+    try:
+        return psycopg2.connect(dsn)
+    except psycopg2.Error as exc:
+        failure = f"cannot connect to the warehouse: {_without_dsn(str(exc), dsn)}"
+    raise WarehouseConnectionError(failure)
+
+
+def _missing_relation(exc: BaseException) -> bool:
+    """A write failed because a table or column is not there (dropped, or restored from an
+    older backup, after this process last looked)."""
+    kind = type(exc).__name__
+    return kind in {"UndefinedTable", "UndefinedColumn", "CatalogException"} or (
+        kind == "BinderException" and "column" in str(exc).lower())
+
+
 class Warehouse:
     def __init__(self, dsn: str | None = None, duckdb_path: str | Path | None = None):
         if not dsn and not duckdb_path:
             raise ValueError("a warehouse needs a PostgreSQL DSN or a DuckDB file path")
         self.dsn = dsn or None
         self.duckdb_path = Path(duckdb_path) if duckdb_path else None
+
+    def __repr__(self) -> str:
+        where = redact_dsn(self.dsn) if self.dsn else str(self.duckdb_path)
+        return f"Warehouse({self.backend}: {where})"
+
+    @property
+    def _identity(self) -> str:
+        return self.dsn or str(self.duckdb_path.resolve())
 
     @property
     def backend(self) -> str:
@@ -70,9 +134,7 @@ class Warehouse:
     def connect(self) -> Iterator[Any]:
         """A DB-API connection; committed on success, rolled back on error, always closed."""
         if self.dsn:
-            import psycopg2
-
-            connection = psycopg2.connect(self.dsn)
+            connection = _connect_postgres(self.dsn)
         else:
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
             connection = _open_duckdb(self.duckdb_path)
@@ -105,22 +167,66 @@ class Warehouse:
         return result.rowcount if self.dsn else result.fetchone()[0]
 
     def ensure_tables(self, connection: Any, tables: Sequence[str]) -> None:
-        """Create missing schemas and tables, and add columns a newer version defines, so an
-        existing warehouse keeps working after an upgrade."""
-        for schema in sorted({t.split(".")[0] for t in tables}):
-            self.execute(connection, f"create schema if not exists {schema}")
+        """Create missing schemas, tables and indexes, and add the columns a newer version
+        defines, so an existing warehouse keeps working after an upgrade. Only what is missing
+        is changed, and a table found complete is not looked at again by this process."""
+        unknown = [t for t in dict.fromkeys(tables) if (self._identity, t) not in _READY]
+        if not unknown:
+            return
+        changes = self._schema_changes(connection, unknown)
+        if not changes:
+            _READY.update((self._identity, t) for t in unknown)
+            return
+        if self.dsn:  # wait for another process's changes, then look again
+            self.execute(connection, "select pg_advisory_xact_lock(?)", [DDL_LOCK_KEY])
+            changes = self._schema_changes(connection, unknown)
+        for statement in changes:
+            self.execute(connection, statement)
+        # marked ready by `prepare` once committed: the caller's transaction may roll back
+
+    def prepare(self, tables: Sequence[str]) -> None:
+        """Bring `tables` up to date in a short transaction of their own, once per process,
+        so that write transactions never run DDL (`supplier-pipeline setup` does it for all)."""
+        unknown = [t for t in dict.fromkeys(tables) if (self._identity, t) not in _READY]
+        if not unknown:
+            return
+        with self.connect() as connection:
+            self.ensure_tables(connection, unknown)
+        _READY.update((self._identity, t) for t in unknown)
+
+    def forget_schema(self, tables: Sequence[str] | None = None) -> None:
+        """Look at `tables` (all) again before the next write: after a restore or a drop."""
+        for key in [k for k in _READY if k[0] == self._identity
+                    and (tables is None or k[1] in tables)]:
+            _READY.discard(key)
+
+    def _schema_changes(self, connection: Any, tables: Sequence[str]) -> list[str]:
+        """The DDL statements that would bring `tables` up to date; none when they are."""
+        schemas = sorted({t.split(".")[0] for t in tables})
+        marks = ", ".join("?" for _ in schemas)
+        existing: dict[str, set[str]] = {}
+        for schema, name, column in self.execute(
+                connection, "select table_schema, table_name, column_name "
+                f"from information_schema.columns where table_schema in ({marks})",
+                schemas).fetchall():
+            existing.setdefault(f"{schema}.{name}", set()).add(column)
+        indexes = {f"{schema}.{name}" for schema, name in self.execute(
+            connection, f"select schemaname, indexname from pg_indexes where schemaname in "
+                        f"({marks})", schemas).fetchall()} if self.dsn else set()
+        changes: list[str] = []
         for table in tables:
-            self.execute(connection, _ddl(table))
-            schema, name = table.split(".")
-            existing = {row[0] for row in self.execute(
-                connection, "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?", [schema, name]).fetchall()}
-            for column, kind in TABLES[table]:
-                if column not in existing:
-                    self.execute(connection, f"alter table {table} add column {column} {kind}")
+            schema = table.split(".")[0]
+            if table not in existing:
+                changes += [f"create schema if not exists {schema}", _ddl(table)]
+            else:
+                changes += [f"alter table {table} add column {column} {kind}"
+                            for column, kind in TABLES[table] if column not in existing[table]]
             for columns in INDEXES.get(table, []) if self.dsn else []:
-                self.execute(connection, f"create index if not exists {name}__{'__'.join(columns)}"
-                                          f" on {table} ({', '.join(columns)})")
+                name = _index_name(table, columns)
+                if f"{schema}.{name}" not in indexes:
+                    changes.append(f"create index if not exists {name} on {table} "
+                                   f"({', '.join(columns)})")
+        return list(dict.fromkeys(changes))
 
     def replace(self, table: str, rows: Sequence[Mapping[str, Any]],
                 where: Mapping[str, Any]) -> int:
@@ -129,18 +235,35 @@ class Warehouse:
         return len(rows)
 
     def replace_slices(self, slices: Sequence[Slice]) -> None:
-        """Replace several table slices atomically: all of them or none."""
-        with self.connect() as connection:
-            self.ensure_tables(connection, [s.table for s in slices])
-            for piece in slices:
-                self._delete(connection, piece.table, piece.where)
-                self.insert(connection, piece.table, piece.rows)
+        """Replace several table slices atomically: all of them or none. The transaction
+        holds only row changes (the tables are prepared before it), so concurrent writers of
+        other slices never wait on each other's locks in a cycle."""
+        def write() -> None:
+            with self.connect() as connection:
+                for piece in slices:
+                    self._delete(connection, piece.table, piece.where)
+                    self.insert(connection, piece.table, piece.rows)
+
+        self._write([s.table for s in slices], write)
 
     def append(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
-        with self.connect() as connection:
-            self.ensure_tables(connection, [table])
-            self.insert(connection, table, rows)
+        def write() -> None:
+            with self.connect() as connection:
+                self.insert(connection, table, rows)
+
+        self._write([table], write)
         return len(rows)
+
+    def _write(self, tables: Sequence[str], write) -> None:
+        self.prepare(tables)
+        try:
+            write()
+        except Exception as exc:
+            if not _missing_relation(exc):
+                raise
+            self.forget_schema(tables)  # changed under this process: look again, once
+            self.prepare(tables)
+            write()
 
     def _delete(self, connection: Any, table: str, where: Mapping[str, Any]) -> None:
         condition = " and ".join(f"{column} = ?" for column in where) or "true"
