@@ -356,3 +356,25 @@ def test_redaction_removes_what_looks_like_a_secret(monkeypatch, text, secret):
     monkeypatch.setenv("SMTP_PASSWORD", "hunter2-smtp")
     cleaned = redact(text)
     assert secret not in cleaned and "***" in cleaned
+
+
+def test_a_new_rule_sends_recent_events_and_records_older_ones_as_seen(tmp_path, store,
+                                                                       endpoints):
+    channels = channels_for(endpoints[0])
+    first = load_rules(write_rules(tmp_path))
+    old = broken_supplier(NOW - timedelta(days=3), "teile")
+    recent = price_event("13", 84.90, 95.10, NOW - timedelta(hours=1), needed=False)
+    report = outbox.raise_alerts(store, first, [old, recent], channels, NOW)
+    assert report.raised == [] and report.seen == 1  # the price rule wants needed parts
+    wider = tmp_path / "wider.yaml"
+    wider.write_text(write_rules(tmp_path).read_text() + """
+  - name: every price move, for the owner
+    events: [price_up, price_down]
+    recipients: [owner]
+    channels: [webhook]
+""")
+    again = outbox.raise_alerts(store, load_rules(wider), [old, recent], channels, NOW)
+    assert [a["supplier_sku"] for a in again.raised] == ["13"] and again.queued == 1
+    rows = outbox_rows(store)
+    assert sorted(zip(rows["recipient"], rows["state"], strict=True)) == [
+        ("owner", "pending"), ("owner", "seen"), ("team", "seen")]
