@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SUPPLIERS = ROOT / "supplier_pipeline" / "demo" / "suppliers"
+# a developer's alert channels and rules never receive test alerts
+ALERT_SETTINGS = ("ALERT_RULES_FILE", "DAGSTER_UI_URL", "ALERT_WEBHOOK_URL", "SLACK_WEBHOOK_URL",
+                  "SLACK_BOT_TOKEN", "SMTP_HOST", "WHATSAPP_TOKEN", "TELEGRAM_BOT_TOKEN")
 PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -27,7 +30,7 @@ def pytest_configure(config):
 def isolated_environment(tmp_path, monkeypatch):
     """Every test writes its warehouse, inbox, outbox and sessions under its own tmp folder."""
     for name in ("WAREHOUSE_DSN", "WAREHOUSE_DUCKDB_PATH", "SHOP_INBOX_DIR", "PO_OUTBOX_DIR",
-                 "ALERT_WEBHOOK_URL"):
+                 *ALERT_SETTINGS):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SUPPLIERS_DIR", str(DEMO_SUPPLIERS))
     monkeypatch.setenv("SUPPLIER_PIPELINE_DATA_DIR", str(tmp_path / "data"))
