@@ -156,14 +156,11 @@ def roles(postgres_dsn):
     admin.close()
     server = psycopg2.connect(make_dsn(postgres_dsn, dbname="postgres"))
     server.autocommit = True
-    # the database is dropped after this fixture: its objects go with it
+    # `drop owned` removed its objects and grants in the test database: the role can go
     server.cursor().execute(f"select pg_terminate_backend(pid) from pg_stat_activity "
                             f"where usename in ('{names['writer']}', '{names['bi']}')")
     for role in names.values():
-        try:
-            server.cursor().execute(f"drop role if exists {role}")
-        except psycopg2.Error:
-            pass  # still owns something of the test database: dropped with it
+        server.cursor().execute(f"drop role if exists {role}")
     server.close()
 
 
@@ -291,3 +288,19 @@ def test_bi_snapshot_command(tmp_path, monkeypatch, capsys, postgres_dsn):
     monkeypatch.setenv("WAREHOUSE_DSN", postgres_dsn)
     assert cli.main(["bi-snapshot"]) == 2
     assert "read it directly" in capsys.readouterr().err
+
+
+def test_the_supplier_registry_stores_base_urls_without_their_secrets(tmp_path, monkeypatch):
+    from supplier_pipeline.defs.resources import SuppliersResource
+    from supplier_pipeline.defs.scrape.assets import supplier_registry
+
+    monkeypatch.setenv("RICAMBI_ITALIA_URL", f"http://buyer:{SECRET}@127.0.0.1:8701/"
+                                             f"?price_list_key={SECRET}&lang=it")
+    store = Warehouse(None, tmp_path / "warehouse.duckdb")
+    result = dg.materialize([supplier_registry], resources={
+        "suppliers": SuppliersResource(),
+        "warehouse": WarehouseResource(duckdb_path=str(store.duckdb_path))})
+    assert result.success
+    urls = dict(store.read("select supplier_id, base_url from raw.suppliers").values.tolist())
+    assert urls["ricambi_italia"] == "http://***@127.0.0.1:8701/?price_list_key=***&lang=it"
+    assert urls["teile_feed"].startswith("http://127.0.0.1:")

@@ -108,9 +108,11 @@ def supplier_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig,
 def supplier_registry(context: dg.AssetExecutionContext, suppliers: SuppliersResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The configured suppliers and their purchasing terms (lead time, shipping)."""
+    from supplier_pipeline.lib.scraping.safety import redact_url  # a base URL may hold a key
+
     files = suppliers.files()
     rows = [{"supplier_id": c.id, "supplier_name": c.name, "engine": c.engine,
-             "base_url": c.base_url, "lead_time_days": c.purchasing.lead_time_days,
+             "base_url": redact_url(c.base_url), "lead_time_days": c.purchasing.lead_time_days,
              "shipping_fee": c.purchasing.shipping_fee,
              "free_shipping_above": c.purchasing.free_shipping_above,
              "min_order_value": c.purchasing.min_order_value}

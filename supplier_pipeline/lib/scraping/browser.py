@@ -2,20 +2,56 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.scraping.fetch import outcome_of
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
 from supplier_pipeline.lib.scraping.safety import SupplierHosts, host_of, redact_text, redact_url
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+CHROMIUM_FLAGS = ["--headless", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
+SANDBOX_VARIABLE = "CHROMIUM_SANDBOX"  # auto (default), on, off
 
 
 def chromium_path() -> str:
     return settings.current().chromium_path
+
+
+def chromium_sandbox(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether Chromium runs in its sandbox (a hostile page's exploit stays in a process that
+    can do nothing): yes unless it cannot work: as root, which Chromium refuses, with
+    CHROMIUM_SANDBOX=off, or when `auto` finds the kernel gives this user no user namespaces
+    (a container under Docker's default seccomp profile)."""
+    setting = (environ.get(SANDBOX_VARIABLE) or "auto").strip().lower()
+    if setting not in {"auto", "on", "off"}:
+        raise ValueError(f"{SANDBOX_VARIABLE} is {setting!r}: use auto, on or off")
+    return os.geteuid() != 0 and setting != "off" and (
+        setting == "on" or user_namespaces_available())
+
+
+def chromium_flags(sandbox: bool) -> list[str]:
+    return CHROMIUM_FLAGS + ([] if sandbox else ["--no-sandbox"])
+
+
+@cache
+def user_namespaces_available() -> bool:
+    """Whether this user may create a user namespace, Chromium's sandbox's first need: asked of
+    the kernel by trying (sysctls differ between distributions, seccomp hides behind them)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return False
+    try:
+        return subprocess.run([unshare, "--user", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 class Browser:
@@ -33,8 +69,10 @@ class Browser:
         from playwright.async_api import async_playwright  # only runs that render pay for it
 
         self._playwright = await async_playwright().start()
+        sandbox = chromium_sandbox()  # Playwright turns it off unless told
         self._browser = await self._playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+            executable_path=chromium_path(), args=chromium_flags(sandbox),
+            chromium_sandbox=sandbox)
         self._context = await self._browser.new_context(user_agent=self.user_agent)
         return self
 
