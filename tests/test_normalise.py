@@ -126,6 +126,8 @@ IT = {"in_stock": ["disponibile"], "out_of_stock": ["esaurito", "in arrivo"], "l
     ("Disponibile", "in", None), ("Esaurito", "out", 0), ("In arrivo", "out", 0),
     ("Solo 3 pezzi", "low", 3), ("Solo 1 pezzo", "low", 1), ("12", "in", 12), ("2", "low", 2),
     ("0", "out", 0), ("Chiamare", "unknown", None), (None, "unknown", None),
+    ("Disponibile su ordinazione", "backorder", None), ("Su ordinazione", "backorder", None),
+    ("Disponibile (157 pezzi)", "in", 157), ("https://schema.org/PreOrder", "backorder", None),
 ])
 def test_parse_stock_italian(text, state, qty):
     reading = normalise.parse_stock(text, **IT)

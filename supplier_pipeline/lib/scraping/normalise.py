@@ -155,32 +155,90 @@ def net_and_gross(amount: Decimal, vat_included: bool,
     return amount, (amount * factor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# Texts that say the product can be ordered but is not on the shelf (back-order, pre-order,
+# made or bought to order), in the shops' languages. One vocabulary for configured selectors
+# and the generic layer. Phrases, not words: "ordinazione" alone is also the shop's
+# "ordering" menu, and "available to order online" (IKEA) means in stock.
+BACKORDER_WORDS = ("su ordinazione", "in arrivo", "in riassortimento", "prenotabile",
+                   "preordine", "pre-ordine", "backorder", "back-order", "back order",
+                   "pre-order", "preorder", "pre order", "auf bestellung", "vorbestellbar",
+                   "vorbestellung", "bestellartikel", "im zulauf", "sur commande",
+                   "précommande", "pré-commande", "en réapprovisionnement", "bajo pedido",
+                   "sobre pedido", "preventa", "sob encomenda", "pré-venda", "op bestelling",
+                   "nabestelling")
+# schema.org availability values (the part after the last `/`, lower case)
+SCHEMA_IN = ("instock", "limitedavailability", "onlineonly", "instoreonly")
+SCHEMA_OUT = ("outofstock", "soldout", "discontinued")
+SCHEMA_BACKORDER = ("backorder", "preorder", "presale")
+
+_COUNT = r"(\d{1,3}(?:[.,'\u00a0 ]\d{3})+(?!\d)|\d{1,7})"
+_UNITS = (r"pezzi|pezzo|pz\.?|pcs\.?|pieces?|items?|units?|stück|stk\.?|unità|unités?"
+          r"|unidad(?:es)?|peças|stuks|szt\.?|st\.")
+_THERE = (r"in stock|left|available|disponibil[ie]|in magazzino|auf lager|vorrätig"
+          r"|verfügbar|en stock|disponibles?|op voorraad|на складе")
+# A count of what the shop holds: "157 pezzi", "Only 3 left", "Noch 5 Stück", "157 in stock",
+# "Disponibilità: 12". A count of days ("2-3 giorni") or of anything else is not one.
+STOCK_QUANTITY = re.compile(
+    rf"(?<![\d.,-]){_COUNT}\s*(?:{_UNITS}|{_THERE})(?![\w-])"
+    rf"|(?<![\w])(?:only|just|solo|soltanto|ultimi|ultime|rimangono|restano|nur noch|noch"
+    rf"|plus que|seulement|quedan|sólo|nog|stock|qty|quantità|disponibilità|lagerbestand"
+    rf"|bestand|quantity|inventory)\s*:?\s*{_COUNT}(?![\d.,]?\d)(?!\s*(?:-|–|giorn|days?|tage"
+    rf"|jours|días|dias|ore|hours?|stunden|werktage|%))", re.IGNORECASE)
+
+
+def stock_quantity(text: str | None) -> int | None:
+    """The quantity a stock text states ("Disponibile (157 pezzi)" -> 157), None when it
+    states none."""
+    match = STOCK_QUANTITY.search(text or "")
+    if match is None:
+        return None
+    digits = re.sub(r"\D", "", match.group(1) or match.group(2))
+    return int(digits)
+
+
+def is_backorder(text: str | None) -> bool:
+    lowered = (text or "").lower()
+    return any(word in lowered for word in BACKORDER_WORDS)
+
+
 @dataclass(frozen=True)
 class StockReading:
-    state: str  # in / out / low / unknown
+    state: str  # in / low / out / backorder / unknown
     quantity: int | None
     problem: str | None = None
 
 
 def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], low: list[str],
-                quantity_pattern: str | None = None, low_below: int = 4) -> StockReading:
-    """Stock text -> state using the supplier's words; a plain number is a quantity."""
+                quantity_pattern: str | None = None, low_below: int = 4,
+                backorder: tuple[str, ...] | list[str] = ()) -> StockReading:
+    """Stock text -> state. The supplier's own words first (its back-order and out-of-stock
+    words, so that a shop whose "in arrivo" means sold out keeps it), then the back-order
+    phrases every shop uses, then its low words, a quantity (configured pattern, else the
+    shop's usual wording, "157 pezzi"), then its in-stock words."""
     if text is None or not str(text).strip():
         return StockReading("unknown", None, "no stock text")
     raw = str(text).strip()
     lowered = raw.lower()
     schema_value = lowered.rsplit("/", 1)[-1]  # schema.org availability from structured data
-    if schema_value in ("instock", "limitedavailability", "onlineonly"):
+    if schema_value in SCHEMA_IN:
         return StockReading("in", None)
-    if schema_value in ("outofstock", "soldout", "discontinued"):
+    if schema_value in SCHEMA_OUT:
         return StockReading("out", 0)
+    if schema_value in SCHEMA_BACKORDER:
+        return StockReading("backorder", None)
     quantity = None
     if quantity_pattern and (match := re.search(quantity_pattern, lowered)):
         quantity = int(match.group(1))
     elif re.fullmatch(r"\d+", lowered):
         quantity = int(lowered)
+    else:
+        quantity = stock_quantity(raw)
+    if any(word.lower() in lowered for word in backorder):
+        return StockReading("backorder", quantity)
     if any(word in lowered for word in out_of_stock) or quantity == 0:
         return StockReading("out", 0)
+    if is_backorder(lowered):
+        return StockReading("backorder", quantity)
     if any(word in lowered for word in low):
         return StockReading("low", quantity)
     if quantity is not None:
@@ -188,6 +246,50 @@ def parse_stock(text: str | None, in_stock: list[str], out_of_stock: list[str], 
     if any(word in lowered for word in in_stock):
         return StockReading("in", None)
     return StockReading("unknown", None, f"unrecognised stock text {raw[:40]!r}")
+
+
+def with_quantity(reading: StockReading, quantity: int | None, low_below: int) -> StockReading:
+    """A reading completed by a quantity stated apart from the stock text (JSON-LD
+    `inventoryLevel`): it sets `low` or `out` for a product merely said to be in stock, or
+    a state where the text gave none. Back-orders and stated out-of-stock stay as they are."""
+    if quantity is None or reading.quantity is not None or reading.state in ("out",
+                                                                              "backorder"):
+        return reading
+    if quantity <= 0:
+        return StockReading("out", 0)
+    if reading.state in ("in", "unknown"):
+        return StockReading("low" if quantity < low_below else "in", quantity)
+    return StockReading(reading.state, quantity)
+
+
+@dataclass(frozen=True)
+class VatLabel:
+    included: bool
+    label: str  # the words as the page shows them
+
+
+_VAT = r"(?:iva|vat|mwst\.?|ust\.?|tva|btw|tax|taxes|mehrwertsteuer)"
+_RATE = r"(?:\d{1,2}(?:[.,]\d)?\s*%\s*)?"
+VAT_INCLUDED = re.compile(
+    rf"(?<!\w)(?:{_VAT}\s*(?:inclusa|incluso|inclusi|incl\.?|inkl\.?|included|incluid[ao]|incluse|"
+    rf"inclus|comprise)|ivat[oia]|(?:incl\.?|inkl\.?|inklusive|including|inc\.?|con|"
+    rf"avec|com)\s*{_RATE}{_VAT}|ttc|tvac)(?![\w])", re.IGNORECASE)
+VAT_EXCLUDED = re.compile(
+    rf"(?<!\w)(?:{_VAT}\s*(?:esclusa|escluso|esclusi|escl\.?|exkl\.?|excl\.?|excluded|"
+    rf"excluid[ao]|non compres[ao]|no incluid[ao]|non comprise)|(?:\+|plus|zzgl\.?|"
+    rf"zuzüglich|exkl\.?|excl\.?|excluding|ex\.?|escluso|esclusa|sin|sem|hors)\s*{_RATE}"
+    rf"{_VAT}|ht|h\.t\.)(?![\w])", re.IGNORECASE)
+
+
+def vat_label(text: str | None) -> VatLabel | None:
+    """The first VAT label in a price's text or its block: "IVA inclusa", "inkl. MwSt.",
+    "incl. VAT", "tax incl.", "TTC" (gross); "IVA esclusa", "+ IVA", "zzgl. MwSt.",
+    "excl. VAT", "HT" (net)."""
+    if not text:
+        return None
+    found = [(m.start(), VatLabel(kind, m.group(0).strip())) for kind, pattern in
+             ((True, VAT_INCLUDED), (False, VAT_EXCLUDED)) if (m := pattern.search(text))]
+    return min(found, key=lambda pair: pair[0])[1] if found else None
 
 
 @lru_cache(maxsize=8192)

@@ -19,16 +19,35 @@ def _int_or_none(value: object) -> int | None:
 
 
 def _price_breaks(obs: Observation, text: str | None, config: SupplierConfig,
-                  vat_rate: float) -> None:
+                  vat_rate: float, vat_included: bool) -> None:
     if not text:
         return
     breaks = normalise.parse_price_breaks(text, config.price.locale, config.price.currency)
     if not breaks:
         obs.problems.append(f"price breaks: no quantity and price pairs in {text[:60]!r}")
         return
-    obs.price_breaks = [(minimum, *normalise.net_and_gross(price, config.price.vat_included,
-                                                           vat_rate))
+    obs.price_breaks = [(minimum, *normalise.net_and_gross(price, vat_included, vat_rate))
                         for minimum, price in breaks]
+
+
+def _vat_included(config: SupplierConfig, fields: dict[str, str | None],
+                  sources: dict[str, str]) -> tuple[bool, str]:
+    """Whether this price includes VAT, and why: a label in the price's own text ("12,20 €
+    IVA inclusa"), else the flag or label that came with the price (JSON-LD
+    `valueAddedTaxIncluded`, the label beside it, a configured `vat_included` selector),
+    else the supplier's `price.vat_included`."""
+    label = normalise.vat_label(fields.get("price"))
+    if label:
+        return label.included, f"price text {label.label!r}"
+    stated = (fields.get("vat_included") or "").strip()
+    flag = {"true": True, "1": True, "false": False, "0": False}.get(stated.lower())
+    label = normalise.vat_label(stated) if flag is None else None
+    source = sources.get("vat_included", "vat_included")
+    if flag is not None:
+        return flag, f"{source} {stated.lower()}"
+    if label:
+        return label.included, f"{source} {label.label!r}"
+    return config.price.vat_included, "supplier price.vat_included"
 
 
 def observation(config: SupplierConfig, fields: dict[str, str | None], observed_at: datetime,
@@ -50,18 +69,23 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
         if parsed.amount is None:
             obs.problems.append(f"price: {parsed.problem}")
         else:
+            included, why = _vat_included(config, fields, obs.sources)
+            obs.sources["vat_included"] = f"{'gross' if included else 'net'} by {why}"
             obs.price_net, obs.price_gross = normalise.net_and_gross(
-                parsed.amount, config.price.vat_included, vat_rate)
+                parsed.amount, included, vat_rate)
             obs.currency = fields.get("currency") or parsed.currency or config.price.currency
             obs.vat_rate = decimal_or_none(vat_rate)
-            _price_breaks(obs, fields.get("price_breaks"), config, vat_rate)
+            _price_breaks(obs, fields.get("price_breaks"), config, vat_rate, included)
     obs.stock_text = fields.get("stock")
-    if obs.stock_text is not None:
+    quantity = _int_or_none(fields.get("stock_qty"))  # stated apart: JSON-LD inventoryLevel
+    if obs.stock_text is not None or quantity is not None:
         rule = config.stock
         reading = normalise.parse_stock(obs.stock_text, rule.in_stock, rule.out_of_stock,
-                                        rule.low, rule.quantity_pattern, rule.low_below)
+                                        rule.low, rule.quantity_pattern, rule.low_below,
+                                        rule.backorder)
+        reading = normalise.with_quantity(reading, quantity, rule.low_below)
         obs.stock_state, obs.stock_qty = reading.state, reading.quantity
-        if reading.problem:
+        if reading.problem and reading.state == "unknown":
             obs.problems.append(f"stock: {reading.problem}")
     title = obs.title or ""
     obs.brand = normalise.brand(fields.get("brand"))

@@ -65,11 +65,17 @@ class Strict(BaseModel):
 Selectors = list[str]  # CSS selectors (parsel syntax, ::text / ::attr()), tried in order
 
 
+Prefer = Literal["structured", "selectors"]
+
+
 class FieldRule(Strict):
     """How to read one field: selectors tried in order, then an optional regex on the text."""
 
     css: Selectors
     regex: str | None = None
+    # On a product page that also states this field in structured data (JSON-LD, microdata):
+    # which one is stored. Unset: the page's `prefer`.
+    prefer: Prefer | None = None
 
     @field_validator("css", mode="before")
     @classmethod
@@ -112,8 +118,23 @@ class PageRules(Strict):
     engine: Literal["http", "browser"] = "http"
     fields: dict[str, FieldRule]
     wait_for: str | None = None  # browser: CSS selector that shows the page is complete
+    # Product pages: what wins when a configured selector and the page's structured data
+    # both give a field. `structured` (the default) keeps the shop's JSON-LD / microdata;
+    # `selectors` stores what the selectors checked with `probe` read. A field's own
+    # `prefer` overrides it; every field rule carries the outcome.
+    prefer: Prefer = "structured"
 
     _fields = field_validator("fields", mode="before")(_rules)
+
+    @model_validator(mode="before")
+    @classmethod
+    def fields_inherit_prefer(cls, data: object) -> object:
+        if not (isinstance(data, dict) and data.get("prefer") and isinstance(
+                rules := _rules(data.get("fields")), dict)):
+            return data
+        return {**data, "fields": {
+            name: {**rule, "prefer": rule.get("prefer") or data["prefer"]}
+            if isinstance(rule, dict) else rule for name, rule in rules.items()}}
 
 
 class Listing(PageRules):
@@ -180,6 +201,9 @@ class StockRule(Strict):
     low: list[str] = []
     quantity_pattern: str | None = None  # regex whose first group is the quantity
     low_below: int = 4  # a known quantity under this is `low`
+    # The shop's own words for "orderable, not on the shelf"; besides these, the usual
+    # phrases ("su ordinazione", "auf Bestellung", "pre-order", ...) are known already.
+    backorder: list[str] = []
 
 
 class Politeness(Strict):
