@@ -32,8 +32,10 @@ from supplier_pipeline.lib.scraping.normalise import (
 __all__ = ["FIELDS", "Found", "decode", "extract_product", "heuristic_fields", "normalised",
            "structured_fields"]
 
+# stock_qty: the quantity the shop says it holds; vat_included: whether the stored price
+# includes VAT, as its own data says ("true" / "false") or the label shown beside it.
 FIELDS = ("name", "price", "currency", "availability", "sku", "gtin", "mpn", "brand",
-          "price_breaks")
+          "price_breaks", "stock_qty", "vat_included")
 T = TypeVar("T")
 
 
@@ -84,7 +86,27 @@ def _availability(stated: Found | None, seen: Found | None) -> Found | None:
         return Found(stated.value, stated.layer, min(1.0, stated.confidence + 0.1))
     if stated.value == "OutOfStock":
         return Found(seen.value, seen.layer, 0.5)
+    if stated.value == "InStock" and seen.value == "BackOrder":
+        # shop templates state InStock for whatever can be ordered; "su ordinazione"
+        # written on the page is the specific claim
+        return Found(seen.value, seen.layer, 0.6)
     return Found(stated.value, stated.layer, stated.confidence - 0.2)
+
+
+def _vat(price: Found | None, stated: dict[str, Found], seen: dict[str, Found]
+         ) -> Found | None:
+    """The VAT flag of the price that was chosen: stated with it by the same layer, or by
+    the other layer for the same amount."""
+    if price is None:
+        return None
+    own, other = (seen, stated) if price.layer == "heuristic" else (stated, seen)
+    if "vat_included" in own:
+        return own["vat_included"]
+    other_price = other.get("price")
+    if "vat_included" in other and other_price and _amount(other_price.value) == _amount(
+            price.value):
+        return other["vat_included"]
+    return None
 
 
 def _amounts(found: Found | None) -> list[Decimal]:
@@ -152,6 +174,10 @@ def combine(stated: dict[str, Found], seen: dict[str, Found], text: str,
                                 script.get("price"))
     if price:
         result["price"] = price
+    vat = _vat(result.get("price"), stated, seen)
+    result.pop("vat_included", None)
+    if vat:
+        result["vat_included"] = vat
     shown_sku = script.get("sku") if script.get("sku") and _shown(script["sku"].value,
                                                                   text) else None
     for field, choose in (("sku", lambda a, b: _sku(a, b, text)),

@@ -17,8 +17,15 @@ from supplier_pipeline.lib.extraction.visible import (
     is_old_price,
     main_text,
     marks,
+    vat_near,
 )
-from supplier_pipeline.lib.scraping.normalise import parse_price, parse_price_breaks
+from supplier_pipeline.lib.scraping.normalise import (
+    BACKORDER_WORDS,
+    is_backorder,
+    parse_price,
+    parse_price_breaks,
+    stock_quantity,
+)
 
 # Availability phrases, most specific first (IT, EN, DE, FR, ES, PT, NL, PL, Nordic).
 OUT_WORDS = ("non disponibile", "esaurito", "out of stock", "out-of-stock", "sold out",
@@ -144,10 +151,14 @@ def _price(page: Selector, locale: str) -> tuple[dict[str, Found], HtmlElement |
 
 
 def _classify(text: str) -> str | None:
+    """Back-order first: "Disponibile su ordinazione" is not available now. A count of
+    pieces left ("Solo 2 pezzi") says in stock."""
     lowered = text.lower()
+    if is_backorder(lowered):
+        return "BackOrder"
     if any(word in lowered for word in OUT_WORDS):
         return "OutOfStock"
-    if any(word in lowered for word in IN_WORDS):
+    if any(word in lowered for word in IN_WORDS) or stock_quantity(lowered):
         return "InStock"
     return None
 
@@ -166,7 +177,7 @@ def _buy_button(page: Selector) -> str | None:
     return None
 
 
-def _near_price(price: HtmlElement | None) -> str | None:
+def _near_price(price: HtmlElement | None) -> tuple[str, str] | None:
     """A short line that is an availability phrase, in the block around the price, or just
     after it (a shop without an availability class still writes "In stock" beside the
     price)."""
@@ -183,34 +194,40 @@ def _near_price(price: HtmlElement | None) -> str | None:
             # ("Matt (sold out)")
             state = _classify(line) if len(line) <= 40 else None
             if state and not line.lower().lstrip(" •·-–:").startswith(
-                    OUT_WORDS + IN_WORDS):
+                    OUT_WORDS + IN_WORDS + BACKORDER_WORDS):
                 state = None
             if state:
-                return state
+                return state, line
     return None
 
 
-def availability(page: Selector, price: HtmlElement | None = None) -> Found | None:
+def _schema_word(element: HtmlElement) -> str:
+    word = (element.get("href") or element.get("content") or "").rsplit("/", 1)[-1]
+    return word.replace("Stock", " stock").replace("Order", " order")
+
+
+def availability(page: Selector, price: HtmlElement | None = None
+                 ) -> tuple[Found | None, str]:
     """From the availability block (the first in the main content that says something),
-    else a line beside the price, else the buy button. A block that says out of stock
-    beside a buy button that works is a contradiction: no reading then."""
+    else a line beside the price, else the buy button; with the text it was read from
+    (where a quantity may be written). A block that says out of stock beside a buy button
+    that works is a contradiction: no reading then."""
     button = _buy_button(page)
     for node in page.xpath(f"//body//*[@itemprop='availability' or {_marked(AVAILABILITY_MARKS)}]"):
         element: HtmlElement = node.root
-        state = None
+        state, text = None, ""
         if element.get("itemprop") == "availability":
-            state = _classify((element.get("href") or element.get("content") or "")
-                              .rsplit("/", 1)[-1].replace("Stock", " stock"))
+            state = _classify(_schema_word(element))
         if state is None and in_main(element):
             text = main_text(element, limit=200)
             state = _classify(text) if len(text) <= 200 else None
         if state:
-            return None if state == "OutOfStock" and button == "InStock" else Found(
-                state, "heuristic", 0.7)
-    state = _near_price(price)
-    if state and not (state == "OutOfStock" and button == "InStock"):
-        return Found(state, "heuristic", 0.6)
-    return Found(button, "heuristic", 0.5) if button else None
+            return (None if state == "OutOfStock" and button == "InStock" else Found(
+                state, "heuristic", 0.7)), text
+    near = _near_price(price)
+    if near and not (near[0] == "OutOfStock" and button == "InStock"):
+        return Found(near[0], "heuristic", 0.6), near[1]
+    return (Found(button, "heuristic", 0.5) if button else None), ""
 
 
 def _price_breaks(page: Selector, locale: str) -> Found | None:
@@ -230,8 +247,14 @@ def heuristics(page: Selector, locale: str, text: str) -> dict[str, Found]:
         out["name"] = Found(" ".join(" ".join(title).split()), "heuristic", 0.6)
     price, price_element = _price(page, locale)
     out.update(price)
+    stock, stock_text = availability(page, price_element)
+    quantity = stock_quantity(stock_text) if stock else None
+    vat = vat_near(price_element) if price_element is not None else None
     for name, found in (("price_breaks", _price_breaks(page, locale)),
-                        ("availability", availability(page, price_element))):
+                        ("availability", stock),
+                        ("stock_qty", Found(str(quantity), "heuristic", 0.6)
+                         if quantity is not None else None),
+                        ("vat_included", Found(vat.label, "heuristic", 0.6) if vat else None)):
         if found:
             out[name] = found
     codes = labelled_codes(text)

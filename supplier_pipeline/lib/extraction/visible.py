@@ -10,6 +10,8 @@ from itertools import chain, islice
 
 from lxml.html import HtmlElement
 
+from supplier_pipeline.lib.scraping.normalise import VatLabel, vat_label
+
 # Blocks that describe other products, or the site rather than the product.
 NOT_MAIN = ("related", "upsell", "up-sell", "cross-sell", "crosssell", "recommend", "similar",
             "accessor", "carousel", "also-bought", "recently", "viewed", "megamenu",
@@ -94,3 +96,25 @@ def main_text(body: HtmlElement | None, limit: int | None = None) -> str:
             stack.append(item.tail)
         stack.extend(reversed(item))
     return "\n".join(" ".join(line.split()) for line in lines)
+
+
+def vat_near(price: HtmlElement, limit: int = 300) -> VatLabel | None:
+    """The VAT label that goes with a price: in the price's element, the two elements after
+    it, then its block and the block around that, while they are a few lines of text (a
+    bigger block is the page's, and its "prices incl. VAT" note is the shop's default, not
+    this price's)."""
+    block: HtmlElement | None = price
+    for _ in range(3):
+        if block is None or block.tag in ("body", "html"):
+            return None
+        text = main_text(block, limit)
+        if len(text) > limit:
+            return None
+        siblings = (e for e in block.itersiblings() if not _skipped(e))
+        for element in chain([block], islice(siblings, 2)):
+            if element is not block:
+                text = main_text(element, limit)
+            if len(text) <= limit and (label := vat_label(text)):
+                return label
+        block = block.getparent()
+    return None
