@@ -40,6 +40,24 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("run_id", "varchar"), ("status", "varchar"), ("reason", "varchar"),
         ("offers", "integer"), ("finished_at", "timestamptz"),
     ],
+    # The quality gate's ways out (lib/scraping/acceptance.py): observations held back for an
+    # implausible price jump, and every acceptance of what the gate held back or quarantined.
+    "raw.held_observations": [
+        ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("mode", "varchar"),
+        ("run_id", "varchar"), ("supplier_sku", "varchar"), ("observed_at", "timestamptz"),
+        ("price_net", MONEY), ("last_accepted_price", MONEY),
+        ("jump_factor", "double precision"), ("reason", "varchar"),
+        ("status", "varchar"),  # held | accepted (a person) | confirmed (runs) | rejected
+        ("held_at", "timestamptz"), ("resolved_at", "timestamptz"),
+    ],
+    "raw.gate_decisions": [
+        ("decided_at", "timestamptz"), ("supplier_id", "varchar"), ("mode", "varchar"),
+        ("kind", "varchar"),  # price_jump | offer_count
+        ("window_start", "timestamptz"), ("supplier_sku", "varchar"),
+        ("decision", "varchar"),  # accepted | rejected
+        ("basis", "varchar"),  # person | confirmed_by_runs
+        ("decided_by", "varchar"), ("reason", "varchar"), ("run_id", "varchar"),
+    ],
     "raw.shop_parts": [
         ("part_id", "varchar"), ("brand", "varchar"), ("device_model", "varchar"),
         ("part_type", "varchar"), ("quality", "varchar"), ("colour", "varchar"),

@@ -3,9 +3,11 @@
 from datetime import datetime
 
 import dagster as dg
+from pydantic import Field
 
 from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
 from supplier_pipeline.defs.resources import SuppliersResource, WarehouseResource
+from supplier_pipeline.lib.scraping.quality import GatePolicy
 
 GATE_CHECKS = [
     ("offers_present", True), ("offer_count_near_last_good_run", True),
@@ -17,6 +19,13 @@ GATE_CHECKS = [
 class ScrapeConfig(dg.Config):
     observed_at: str | None = None
     """Record observations at this ISO time instead of now (replaying the demo market)."""
+    price_jump_factor: float = Field(default=GatePolicy.price_jump_factor, gt=1.0)
+    """Hold back an offer's observation priced above ×factor or below ÷factor of its last
+    accepted price, until a person accepts it or `confirm_runs` runs confirm it."""
+    confirm_runs: int = Field(default=GatePolicy.confirm_runs, ge=1)
+    """Consecutive runs (this one included) that must show a new offer count or a new price
+    before it is accepted without a decision (decide_held_prices_job,
+    accept_offer_counts_job)."""
 
 
 def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -26,10 +35,11 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: ScrapeConfig,
                       suppliers: SuppliersResource, warehouse: WarehouseResource):
     # The scraping stack (httpx, parsel, extruct, Playwright) loads when a scrape runs.
+    from supplier_pipeline.lib.scraping.acceptance import gate_history, judge, recent_decisions
     from supplier_pipeline.lib.scraping.quality import gate, status_of
     from supplier_pipeline.lib.scraping.safety import redact_text
     from supplier_pipeline.lib.scraping.scrape import ScrapeResult, scrape
-    from supplier_pipeline.lib.scraping.store import last_good_run, store_scrape
+    from supplier_pipeline.lib.scraping.store import store_scrape
 
     keys = context.partition_key.keys_by_dimension
     supplier_id = keys["supplier"]
@@ -42,13 +52,27 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
         reason = redact_text(f"{type(exc).__name__}: {exc}")
         context.log.error(f"{supplier_id} {mode}: the scrape could not run: {reason}")
         result = ScrapeResult(supplier_id, mode, error=reason)
-    last_count, last_prices = last_good_run(store, supplier_id, mode, window_start)
-    checks = gate(result.observations, result.error, last_count, last_prices)
+    policy = GatePolicy(config.price_jump_factor, config.confirm_runs)
+    history = gate_history(store, supplier_id, mode, window_start, policy)
+    verdict = judge(supplier_id, mode, result.observations, history, policy)
+    checks = gate(result.observations, result.error, history.last_good_count, verdict.held,
+                  policy, verdict.size_confirmed_by)
     status, reason = status_of(checks, result.error)
-    store_scrape(store, result, window_start, context.run_id, status, reason)
+    held, decisions = verdict.outcome(status)
+    if status == "ok" and verdict.size_confirmed_by:
+        reason = f"new offer count confirmed by {verdict.size_confirmed_by} consecutive runs"
+    store_scrape(store, result, window_start, context.run_id, status, reason, held, decisions)
     if status != "ok":
         context.log.warning(f"{supplier_id} {mode} {window_start:%Y-%m-%d %H:%M}: {status}: "
                             f"{reason}. Downstream keeps using the last good data.")
+    if held:
+        context.log.warning(f"{supplier_id} {mode}: {len(held)} implausible price(s) held back "
+                            "(decide_held_prices_job accepts or rejects them): "
+                            + "; ".join(f"{j.supplier_sku} {j.reason}" for j in held[:5]))
+    for decision in decisions:
+        context.log.info(f"{supplier_id} {mode} {decision.window_start:%Y-%m-%d %H:%M} "
+                         f"{decision.kind} {decision.supplier_sku or ''} {decision.decision}: "
+                         f"{decision.reason}")
     priced = sum(o.price_net is not None for o in result.observations)
     yield dg.MaterializeResult(metadata={
         "supplier": supplier_id,
@@ -58,6 +82,13 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
         "priced_offers": priced,
         "requests": len(result.fetches),
         "fetch_outcomes": dg.MetadataValue.json(result.outcome_counts()),
+        "held_back": len(held),
+        "held_back_offers": dg.MetadataValue.md(_table(
+            ["sku", "price", "last accepted", "factor"],
+            [(j.supplier_sku, j.price_net, j.last_accepted_price, f"{j.factor:.4g}")
+             for j in held[:20]])),
+        "gate_decisions": dg.MetadataValue.md(_decisions_table(
+            recent_decisions(store, supplier_id))),
         "preview": dg.MetadataValue.md(_preview(result.observations)),
     })
     for check in checks:
@@ -65,6 +96,23 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
                                   description=check.description, metadata=check.metadata,
                                   severity=dg.AssetCheckSeverity.ERROR if check.blocking
                                   else dg.AssetCheckSeverity.WARN)
+
+
+def _table(header: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return "none"
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows])
+
+
+def _decisions_table(frame) -> str:
+    """The supplier's latest gate decisions (raw.gate_decisions), newest first."""
+    if frame is None or frame.empty:
+        return "none yet"
+    return _table(["decided at", "mode", "kind", "window", "sku", "decision", "by", "reason"],
+                  [(f"{r.decided_at:%Y-%m-%d %H:%M}", r.mode, r.kind,
+                    f"{r.window_start:%Y-%m-%d %H:%M}", r.supplier_sku or "", r.decision,
+                    r.decided_by, r.reason) for r in frame.itertuples()])
 
 
 def _preview(observations: list, rows: int = 10) -> str:
@@ -132,4 +180,12 @@ scrape_logs = [
     dg.AssetSpec(["raw", "fetch_log"], deps=[supplier_offers, supplier_catalog],
                  group_name="scrape", kinds={"python"},
                  description="One row per request and its outcome (written by the scrapes)."),
+    dg.AssetSpec(["raw", "held_observations"], deps=[supplier_offers, supplier_catalog],
+                 group_name="scrape", kinds={"python"},
+                 description="Observations held back for an implausible price jump, and how "
+                             "each was resolved (written by the scrapes and decision jobs)."),
+    dg.AssetSpec(["raw", "gate_decisions"], deps=[supplier_offers, supplier_catalog],
+                 group_name="scrape", kinds={"python"},
+                 description="Every acceptance of what the quality gate held back: a "
+                             "person's decision or the runs' confirmation."),
 ]
