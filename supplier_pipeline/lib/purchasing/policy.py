@@ -14,6 +14,8 @@ from supplier_pipeline.lib.forecasting.lead_time import lead_time_quantiles
 if TYPE_CHECKING:
     import pandas as pd
 
+    from supplier_pipeline.lib.forecasting.auto import Choice
+
 
 @dataclass(frozen=True)
 class PartPosition:
@@ -53,17 +55,47 @@ class ProposalLine:
     reason: str
 
 
+# Target service level -> the demand quantile the levels are set at. See quantile_for.
+CALIBRATION: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
+
+
+def quantile_for(service_level: float) -> float:
+    """The quantile of lead-time demand that delivers `service_level` as a fill rate."""
+    targets, quantiles = zip(*CALIBRATION, strict=True)
+    return float(np.interp(service_level, targets, quantiles))
+
+
 def levels(rate, dispersion, lead_time: float, review: float,
            service_level: float) -> tuple[np.ndarray, np.ndarray]:
     """(reorder points, order-up-to levels) in whole units for demand at `rate` per period
-    with `dispersion` (variance-to-mean ratio), one per series: the service-level quantile of
-    demand over the lead time, and over the lead time plus one review period (at least one
-    unit more)."""
+    with `dispersion` (variance-to-mean ratio), one per series, set so that `service_level`
+    of the units demanded are served from stock (through the calibration above)."""
+    return levels_at(rate, dispersion, lead_time, review, quantile_for(service_level))
+
+
+def levels_at(rate, dispersion, lead_time: float, review: float,
+              quantile: float) -> tuple[np.ndarray, np.ndarray]:
+    """The levels at one quantile: of demand over the lead time, and over the lead time plus
+    one review period (at least one unit more)."""
     rate, spread = np.atleast_1d(rate).astype(float), np.atleast_1d(dispersion).astype(float)
-    reorder_point = lead_time_quantiles(rate, lead_time, spread, [service_level])[:, 0]
+    reorder_point = lead_time_quantiles(rate, lead_time, spread, [quantile])[:, 0]
     order_up_to = np.maximum(reorder_point + 1, lead_time_quantiles(
-        rate, lead_time + review, spread, [service_level])[:, 0])
+        rate, lead_time + review, spread, [quantile])[:, 0])
     return reorder_point, order_up_to
+
+
+def demand_inputs(y: np.ndarray, freq: str, choice: Choice | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, Choice]:
+    """Per row of `y` (series x periods on one calendar): the lead-time rate and dispersion
+    that `forecast(..., with_details=True)` reports, and the fitted choice of methods. Given
+    a `choice` fitted earlier, it is reused (the forecast rolled forward, not refitted)."""
+    from supplier_pipeline.lib.forecasting.auto import lead_time_rate, predict
+    from supplier_pipeline.lib.forecasting.core import fit
+    from supplier_pipeline.lib.forecasting.lead_time import dispersion
+
+    choice = choice or fit(y, 1, freq)
+    level = predict(y, choice, [0.5])[0]
+    return lead_time_rate(level, choice), dispersion(y, 2 * choice.season), choice
 
 
 def order_up_to_levels(history: pd.DataFrame, lead_time: float, review: float,
