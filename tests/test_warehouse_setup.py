@@ -304,3 +304,29 @@ def test_the_supplier_registry_stores_base_urls_without_their_secrets(tmp_path, 
     urls = dict(store.read("select supplier_id, base_url from raw.suppliers").values.tolist())
     assert urls["ricambi_italia"] == "http://***@127.0.0.1:8701/?price_list_key=***&lang=it"
     assert urls["teile_feed"].startswith("http://127.0.0.1:")
+
+
+def test_docker_compose_runs_the_pipeline_as_the_writer_and_only_setup_as_the_superuser():
+    import re
+
+    import yaml
+    from conftest import ROOT
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    def expanded(value: str, **given: str) -> str:  # compose's ${VAR:-default} / ${VAR:?msg}
+        return re.sub(r"\$\{([A-Z_]+)(?::[-?]([^}]*))?\}",
+                      lambda m: given.get(m.group(1), m.group(2) or ""), value)
+
+    pipeline = services["user_code"]["environment"]["WAREHOUSE_DSN"]
+    assert parse_dsn(expanded(pipeline))["user"] == "supplier_pipeline_writer"
+    assert [name for name, service in services.items()
+            if "WAREHOUSE_ADMIN_DSN" in service.get("environment", {})] == ["setup"]
+    setup = {k: expanded(v, WAREHOUSE_WRITER_PASSWORD="w-pass", DAGSTER_POSTGRES_PASSWORD="su")
+             for k, v in services["setup"]["environment"].items() if isinstance(v, str)}
+    admin, password, bi = role_settings(setup, setup["WAREHOUSE_DSN"], required=False)
+    assert parse_dsn(admin)["user"] == "dagster" and password == "w-pass" and bi is None
+    unset = {k: expanded(v, DAGSTER_POSTGRES_PASSWORD="su")
+             for k, v in services["setup"]["environment"].items() if isinstance(v, str)}
+    with pytest.raises(DatabaseSetupError, match="WAREHOUSE_WRITER_PASSWORD"):
+        role_settings(unset, unset["WAREHOUSE_DSN"], required=False)
