@@ -88,6 +88,11 @@ def test_probe_reports_each_field_and_never_the_password(shop_env, capsys):
     assert "NOT" not in " ".join(" ".join(r) for r in rows if r[0] in ("listing", "product")
                                  and r[1] != "ean")
     assert any(r[0] == "generic" and r[1] == "price" for r in rows)
+    # what the scrape stores, and from where (layer or selector, the VAT decision)
+    stored = {r[1]: " ".join(r[2:]) for r in rows if r[0] == "stored"}
+    assert {"price", "price_net", "price_gross", "stock_state"} <= set(stored)
+    assert stored["price"].endswith("selector .scheda span.prezzo::text")
+    assert "gross by" in stored["price_net"] and stored["stock_state"].startswith("in ")
 
 
 def test_probe_explains_a_selector_that_no_longer_matches(shop_env, tmp_path, monkeypatch,

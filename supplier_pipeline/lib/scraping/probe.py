@@ -1,22 +1,27 @@
 """`supplier-pipeline probe`: what a supplier's configuration reads from its live pages.
 
 Logs in if the supplier needs it, reads one listing page and one product page, and reports
-for every configured field its value, the selector that matched, or why nothing did. The
-report holds page values only: never credentials.
+for every configured field its value, the selector that matched, or why nothing did; what the
+generic layers read; and the values a scrape stores from the product page, each with the
+layer or selector it comes from (rows `stored`). The report holds page values only: never
+credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from parsel import Selector
 
 from supplier_pipeline.lib.extraction.generic import extract_product
+from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
 from supplier_pipeline.lib.scraping.extract import extract_field
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.observe import observation
 from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
 from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
 
@@ -44,6 +49,23 @@ class ProbeReport:
             lines.append(f"{r.page:8} {r.field:13} {value:42} {source}")
         lines += [f"error: {e}" for e in self.errors]
         return "\n".join(lines)
+
+
+def _stored(config: SupplierConfig, html: str, url: str) -> list[ProbeRow]:
+    """What a scrape stores from this product page and where each value comes from: the
+    layered fields (structured data or selector, as `prefer` orders them), then the stored
+    price, VAT decision and stock state."""
+    values, sources = layered_fields(html, config.product.fields, config.price.locale, url)
+    rows = [ProbeRow("stored", name, value, sources.get(name)) for name, value in values.items()]
+    obs = observation(config, values, datetime.now(UTC), url, sources)
+    quantity = f" ({obs.stock_qty})" if obs.stock_qty is not None else ""
+    for name, value, source in (
+            ("price_net", obs.price_net, obs.sources.get("vat_included")),
+            ("price_gross", obs.price_gross, obs.sources.get("vat_included")),
+            ("stock_state", f"{obs.stock_state}{quantity}", obs.sources.get("stock"))):
+        rows.append(ProbeRow("stored", name, None if value is None else str(value), source,
+                             "; ".join(obs.problems) or "not read"))
+    return rows
 
 
 def _rows(page: str, node: Selector, rules: dict[str, FieldRule]) -> list[ProbeRow]:
@@ -96,6 +118,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                 for name, found in extract_product(page or "", config.price.locale, url).items():
                     report.rows.append(ProbeRow("generic", name, found.value, found.layer,
                                                 None if found.value else "no layer found it"))
+                report.rows += _stored(config, page or "", url)
         except (LoginFailed, FetchFailed) as exc:
             report.errors.append(str(exc))
     return report
