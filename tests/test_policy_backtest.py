@@ -140,3 +140,24 @@ def test_order_up_to_levels_is_the_proposals_policy(fitted):
     points, tops = levels(rate, spread, 2, 1, 0.95)
     np.testing.assert_array_equal(points, table["reorder_point"])
     np.testing.assert_array_equal(tops, table["order_up_to"])
+
+
+def test_the_assets_inputs_become_whole_weeks_and_a_market():
+    from supplier_pipeline.lib.purchasing.backtest import market_from_offers, weekly_demand
+
+    history = pd.DataFrame({"unique_id": ["a", "a", "b", "a"],
+                            "ds": pd.to_datetime(["2026-01-01", "2026-01-08", "2026-01-09",
+                                                  "2026-01-15"]),
+                            "y": [2, 1, -3, 4]})
+    weeks, ids = weekly_demand(history, pd.Timestamp("2026-01-15"))  # the 15th is not whole
+    assert list(ids) == ["a", "b"]
+    np.testing.assert_array_equal(weeks, [[2, 1], [0, 0]])
+    offers = pd.DataFrame({"part_id": ["a", "a", "zz"], "supplier_id": ["s1", "s2", "s1"],
+                           "price_net": [10.0, 9.0, 1.0], "pack_size": [1, 5, None]})
+    terms = pd.DataFrame({"supplier_id": ["s1", "s2"], "shipping_fee": [5.0, 7.0],
+                          "free_shipping_above": [100.0, None]})
+    shop, carried = market_from_offers(ids, offers, terms)
+    assert list(carried) == [True, False]
+    assert [s.supplier_id for s in shop.suppliers] == ["s1", "s2"]
+    assert shop.suppliers[1].free_shipping_above == float("inf")
+    assert shop.cheapest().tolist() == [1] and shop.packs.tolist() == [[1, 5]]

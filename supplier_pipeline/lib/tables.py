@@ -166,6 +166,16 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("po_id", "varchar"), ("state", "varchar"), ("happened_at", "timestamptz"),
         ("actor", "varchar"), ("reason", "varchar"),
     ],
+    # the policy backtest on the shop's own history (defs/analytics/policy_backtest.py)
+    "analytics.policy_backtest": [
+        ("target", "double precision"), ("policy", "varchar"),
+        ("fill_rate", "double precision"), ("cycle_service", "double precision"),
+        ("avg_units", "double precision"), ("avg_value", "double precision"),
+        ("stockouts", "double precision"), ("order_lines", "double precision"),
+        ("baskets", "double precision"), ("goods", "double precision"),
+        ("shipping", "double precision"), ("spend", "double precision"),
+        ("measured_on", "date"),
+    ],
     "analytics.po_files": [
         ("proposal_id", "varchar"), ("supplier_id", "varchar"), ("content_hash", "varchar"),
         ("csv_path", "varchar"), ("json_path", "varchar"), ("lines", "integer"),

@@ -334,3 +334,44 @@ def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, fr
                              "order_lines", "baskets", "goods", "shipping", "spend")}})
         record(target, foresight)
     return pd.DataFrame(rows).set_index(["target", "policy"])
+
+
+def weekly_demand(history: pd.DataFrame, end: pd.Timestamp) -> tuple[np.ndarray, pd.Index]:
+    """Daily long `unique_id, ds, y` -> series x whole weeks ending on the day before `end`
+    (negative quantities count as zero)."""
+    frame = history.assign(ds=pd.to_datetime(history["ds"]).dt.normalize(),
+                           y=pd.to_numeric(history["y"], errors="coerce").fillna(0).clip(0))
+    days = pd.date_range(end=pd.Timestamp(end).normalize() - pd.Timedelta(days=1),
+                         start=frame["ds"].min(), freq="D")
+    days = days[len(days) % 7:]
+    table = frame.pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum",
+                              fill_value=0).reindex(columns=days, fill_value=0)
+    matrix = table.to_numpy(dtype=float)
+    return matrix.reshape(len(matrix), -1, 7).sum(axis=2), table.index
+
+
+def market_from_offers(ids: pd.Index, offers: pd.DataFrame, suppliers: pd.DataFrame,
+                       lead_time: int = 1) -> tuple[Market, np.ndarray]:
+    """A Market over `ids` from offers (`part_id, supplier_id, price_net, pack_size`) and
+    supplier terms (`supplier_id, shipping_fee, free_shipping_above`), every lead time
+    `lead_time` periods; and which of `ids` some supplier offers (the rest cannot be bought)."""
+    names = sorted(set(offers["supplier_id"]))
+    terms = suppliers.drop_duplicates("supplier_id").set_index("supplier_id")
+    prices = np.full((len(ids), len(names)), np.nan)
+    packs = np.ones((len(ids), len(names)), dtype=int)
+    row, column = ids.get_indexer(offers["part_id"]), [names.index(s) for s in
+                                                       offers["supplier_id"]]
+    known = row >= 0
+    prices[row[known], np.asarray(column)[known]] = offers["price_net"].to_numpy(float)[known]
+    packs[row[known], np.asarray(column)[known]] = (
+        offers["pack_size"].fillna(1).to_numpy(int)[known])
+    carried = ~np.isnan(prices).all(axis=1)
+    market = Market([Supplier(name, lead_time,
+                              float(terms.at[name, "shipping_fee"] or 0)
+                              if name in terms.index else 0.0,
+                              float(terms.at[name, "free_shipping_above"])
+                              if name in terms.index
+                              and pd.notna(terms.at[name, "free_shipping_above"])
+                              else float("inf"))
+                     for name in names], prices[carried], packs[carried])
+    return market, carried
