@@ -316,3 +316,60 @@ def test_global_model_needs_enough_rows_to_learn_from():
     assert global_model.fit(y, horizon=6, season=12) is None
     choice = backtest_choice(y, horizon=6, season=12)
     assert choice.model is None and not any(p.global_level for p in choice.by_class.values())
+
+
+def bulk_order_demand(series: int, periods: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary intermittent demand with rare bulk orders, and each part's true mean: the
+    typical period sells less than the mean, so a forecast of the typical period (or any level
+    shrunk towards zero) scores a lower RMSSE than the mean and under-forecasts every total."""
+    rng = np.random.default_rng(seed)
+    rate = rng.uniform(0.2, 0.6, (series, 1))
+    sold = rng.random((series, periods)) < rate
+    size = np.where(rng.random((series, periods)) < 0.1, 10, 1)
+    return (sold * size).astype(float), rate[:, 0] * (0.9 + 0.1 * 10)
+
+
+def test_automatic_choice_is_not_biased_low_where_rmsse_rewards_it():
+    y, mean = bulk_order_demand(200, 36, seed=3)
+    choice = backtest_choice(y, horizon=6, season=12)
+    level, *_ = predict(y, choice, [0.9])
+    # the parts' total is forecast within 10 % of their true mean total, not below it
+    assert 0.9 < level.sum() / mean.sum() < 1.15
+    assert all(p.factor > 0.85 for p in choice.by_class.values())
+
+
+def test_level_factor_is_shared_by_every_class():
+    """One calibration factor per method over all parts: a class's factor follows who is in
+    the class at each origin and under-forecast carparts' totals."""
+    y, _ = bulk_order_demand(30, 40, seed=5)  # too few rows for the global model
+    y[:10, :20] *= 4  # a third of the parts sold four times as much early on
+    choice = backtest_choice(y, horizon=6, season=12)
+    assert len(choice.by_class) > 2
+    factors = {}
+    for pick in choice.by_class.values():
+        factors.setdefault(pick.method, set()).add(round(pick.factor, 9))
+    assert all(len(f) == 1 for f in factors.values())
+
+
+def test_bench_origins_use_training_data_only():
+    from bench.forecast import ORIGINS, forecasts_at, scores, split
+
+    months = pd.Index([str(p) for p in pd.period_range("1998-01", "2002-03", freq="M")])
+    y, _ = bulk_order_demand(40, len(months), seed=6)
+    for first in ORIGINS.values():
+        train, test = split(y, months, first)
+        assert months[train.shape[1]] == first and test.shape[1] == 6
+        assert months[train.shape[1] + 5] <= "2002-03"
+    train, test = split(y, months, "2000-10")
+    changed = y.copy()
+    changed[:, train.shape[1]:] = 50  # whatever follows the origin
+    same_train, other_test = split(changed, months, "2000-10")
+    ours, _ = forecasts_at(train, ets=False)
+    again, _ = forecasts_at(same_train, ets=False)
+    for name, (level, q90, _) in ours.items():
+        assert np.array_equal(level, again[name][0]) and np.array_equal(q90, again[name][1])
+    # scaled by the training months: the same forecast scores the same on the same test
+    level = ours["moving_average_12"][0]
+    assert scores(train, test, level, level) == scores(same_train, test, level, level)
+    assert scores(train, test, level, level)["RMSSE"] != scores(y[:, :-6], test, level,
+                                                                level)["RMSSE"]

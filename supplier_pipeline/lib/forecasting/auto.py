@@ -25,8 +25,9 @@ from supplier_pipeline.lib.forecasting.classify import classify
 
 QUANTILE_BLENDS = tuple(i / 10 for i in range(11))  # weight of the empirical quantile
 # Weight of the horizon total's error (per period, in units of the series' scale) against the
-# RMSSE in the selection loss: with 1 neither dominates, and on carparts the choice is unbiased
-# at every origin tried (bench/forecast.py).
+# RMSSE in the selection loss: with 1 neither dominates. On skewed demand the total's absolute
+# error too is lowest below the mean, so what keeps the level from being too low is the
+# calibration below; the loss ranks calibrated candidates by what ordering needs.
 TOTAL_WEIGHT = 1.0
 FACTOR_RANGE = (0.5, 1.5)  # calibration never more than halves nor adds half to a method
 GLOBAL_WEIGHTS = (1.0, 0.5)  # the global model's level alone, or averaged with the local one
