@@ -59,9 +59,10 @@ stock_changes as (
 
     select
         supplier_id, supplier_sku, valid_from as changed_at,
+        -- a back-order cannot be bought now: for purchasing it is out of stock
         case
-            when stock_state = 'out' then 'out_of_stock'
-            when previous_state = 'out' then 'back_in_stock'
+            when stock_state in ('out', 'backorder') then 'out_of_stock'
+            when previous_state in ('out', 'backorder') then 'back_in_stock'
             else 'low_stock'
         end as change_type,
         cast(null as numeric(12, 2)) as old_price,
@@ -74,8 +75,8 @@ stock_changes as (
         cast(null as numeric(12, 2)) as old_price_gross,
         cast(null as numeric(12, 2)) as new_price_gross
     from stock
-    where (stock_state = 'out' and previous_state in ('in', 'low'))
-        or (stock_state in ('in', 'low') and previous_state = 'out')
+    where (stock_state in ('out', 'backorder') and previous_state in ('in', 'low'))
+        or (stock_state in ('in', 'low') and previous_state in ('out', 'backorder'))
         or (stock_state = 'low' and previous_state = 'in')
 
 ),
