@@ -12,30 +12,36 @@ import gc
 import importlib
 import logging
 import os
+import re
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
-from urllib.parse import urljoin
+from typing import Literal
 
-import httpx
 import uvloop
-from parsel import Selector
 
 from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
-from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields, first_match
 from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
 from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.identity import KnownSkus, key_codeless
+from supplier_pipeline.lib.scraping.listing import (
+    Listed,
+    ListingReader,
+    PageGetter,
+    mark_parse_error,
+)
 from supplier_pipeline.lib.scraping.observe import observation
 from supplier_pipeline.lib.scraping.records import Fetch, Observation, Outcome
-from supplier_pipeline.lib.scraping.safety import redact_text, redact_url
-from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
-from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
+from supplier_pipeline.lib.scraping.safety import redact_text
+from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session, SessionLost
+from supplier_pipeline.lib.scraping.sitemap import sitemap_urls
+from supplier_pipeline.lib.scraping.variants import variation_fields, variations
+from supplier_pipeline.lib.suppliers.config import SupplierConfig
 
 Mode = Literal["prices", "catalog"]
-MAX_LISTING_PAGES = 2000
+# "10,00 € – 15,00 €": a variable product's listing row
+PRICE_RANGE = re.compile(r"\d\s*(?:[€$£]|EUR)?\s*[–—-]\s*(?:[€$£]|EUR)?\s*\d")
 
 log = logging.getLogger(__name__)
 
@@ -56,49 +62,12 @@ class ScrapeResult:
         return counts
 
 
-PageGetter = Callable[[str], Awaitable[str | None]]
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def _in_flight(config: SupplierConfig) -> int:
     """Pages being worked on at once: twice the connections, so that a freed connection
     finds its next request already prepared."""
     return 2 * config.politeness.concurrency
-
-
-async def _map_bounded(fn: Callable[[T], Awaitable[R]], items: list[T], limit: int) -> list[R]:
-    """`fn` over every item, in order, at most `limit` at a time. Starting all of them at
-    once would run every item's work up to its first wait for a connection slot in a single
-    turn of the event loop: half a second for 2,000 product pages, with every connection
-    idle meanwhile."""
-    results: list[R] = [None] * len(items)  # type: ignore[list-item]
-    queue = iter(enumerate(items))
-
-    async def worker() -> None:
-        for index, item in queue:
-            results[index] = await fn(item)
-
-    await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
-    return results
-
-
-@dataclass
-class Listed:
-    """One offer on a listing page: its product link, and its texts read when needed. A
-    catalogue sync reads from the listing only what the product page lacks."""
-
-    item: Selector
-    rules: dict[str, FieldRule]
-    url: str | None
-
-    def texts(self, names: Iterable[str] | None = None
-              ) -> tuple[dict[str, str | None], dict[str, str]]:
-        """(values, sources) of the listing fields `names` (all of them by default)."""
-        rules = self.rules if names is None else {n: self.rules[n] for n in names}
-        found = extract_fields(self.item, rules)
-        return ({k: v.value for k, v in found.items()},
-                {k: f"selector {v.matched}" for k, v in found.items() if v.matched})
 
 
 def _from_listing(config: SupplierConfig, listed: Listed, observed_at: datetime,
@@ -127,98 +96,114 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
     return get
 
 
-async def _listing_page(config: SupplierConfig, get: PageGetter, url: str,
-                        fetches: list[Fetch]) -> tuple[list[Listed], Selector]:
-    """One listing page's offers (and the parsed page, for its paging links)."""
-    rules = config.listing
-    html = await get(url)
+def _needs_product_page(config: SupplierConfig, mode: Mode, listed: Listed) -> bool:
+    """A catalogue sync reads every product page; a prices scrape only those whose listing
+    row cannot stand as the offer: a sitemap's bare URL, a row without a price, or a price
+    range (a variable product, whose variations only its page shows)."""
+    if not (config.product and listed.url):
+        return False
+    if mode == "catalog" or not listed.rules:
+        return True
+    price = listed.texts(["price"])[0].get("price") if "price" in listed.rules else None
+    return not price or bool(PRICE_RANGE.search(price))
+
+
+async def _product_page(config: SupplierConfig, get: PageGetter, listed: Listed,
+                        observed_at: datetime, fetches: list[Fetch]) -> list[Observation]:
+    """The offers of one product page (one per variation of a variable product); listing
+    values fill what a page lacks. A page that cannot be read leaves the listing's offer,
+    but a session found lost for good ends the run (SessionLost)."""
+    try:
+        html = await get(listed.url)
+    except SessionLost:
+        raise
+    except FetchFailed as exc:
+        return [_from_listing(config, listed, observed_at, f"product page: {exc.outcome.value}")]
     if html is None:
-        raise FetchFailed(fetches[-1].outcome, url, "listing page could not be rendered")
-    page = Selector(text=html)
-    items = page.css(rules.item)
-    if not items:
-        _mark_parse_error(fetches, url)
-        raise FetchFailed(Outcome.PARSE_ERROR, url,
-                          f"no products match {rules.item!r}: has the layout changed?")
-    offers = []
-    for item in items:
-        link = first_match(item, rules.product_link) if rules.product_link else None
-        offers.append(Listed(item, rules.fields, urljoin(url, link) if link else None))
-    return offers, page
+        return [_from_listing(config, listed, observed_at, "product page could not be rendered")]
+    try:
+        fields, sources = layered_fields(html, config.product.fields, config.price.locale,
+                                         listed.url)
+        fallback, fallback_sources = listed.texts(n for n in listed.rules if n not in fields)
+        fields, sources = {**fallback, **fields}, {**fallback_sources, **sources}
+        found = variations(html)
+        offers = variation_fields(fields, sources, found) if found else [(fields, sources)]
+        return [observation(config, f, observed_at, listed.url, s) for f, s in offers]
+    except Exception as exc:  # one page that defeats the extractor is not a failed run
+        mark_parse_error(fetches, listed.url)
+        return [_from_listing(config, listed, observed_at,
+                              f"product page: parse_error ({type(exc).__name__})")]
 
 
-def _page_count(page: Selector, rule: FieldRule) -> int | None:
-    value = extract_field(page, rule).value
-    return int(value) if value and value.isdigit() else None
+async def _offers(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
+                  listing_get: PageGetter, product_get: PageGetter,
+                  observed_at: datetime) -> list[Observation]:
+    """Listings and sitemaps read side by side, each product's page started as soon as its
+    link is known, results in the order the products were found."""
+    results: list[list[Observation]] = []
+    queue: asyncio.Queue[tuple[int, Listed] | None] = asyncio.Queue()
+    workers = _in_flight(config)
 
+    def found(listed: Listed) -> None:
+        results.append([])
+        if _needs_product_page(config, mode, listed):
+            queue.put_nowait((len(results) - 1, listed))
+        else:
+            results[-1] = [_from_listing(config, listed, observed_at)]
 
-async def _listing(config: SupplierConfig, get: PageGetter,
-                   fetches: list[Fetch]) -> list[Listed]:
-    """Every listing page: all at once when the first page tells how many there are,
-    otherwise by following the next-page links."""
-    rules = config.listing
-    url: str | None = config.url(rules.start_path)
-    offers, page = await _listing_page(config, get, url, fetches)
-    pages = _page_count(page, rules.page_count) if rules.page_count else None
-    if pages and pages > MAX_LISTING_PAGES:
-        _mark_parse_error(fetches, url)
-        raise FetchFailed(Outcome.PARSE_ERROR, url, f"the page count reads {pages}, more than "
-                          f"{MAX_LISTING_PAGES} listing pages: is the page_count rule right?")
-    if pages and rules.page_url:
-        urls = [config.url(rules.page_url.format(page=n)) for n in range(2, pages + 1)]
-        rest = await _map_bounded(lambda u: _listing_page(config, get, u, fetches), urls,
-                                  _in_flight(config))
-        return offers + [o for found, _ in rest for o in found]
-    seen = {url}
-    while len(seen) < MAX_LISTING_PAGES:
-        following = first_match(page, rules.next_page) if rules.next_page else None
-        url = urljoin(url, following) if following else None
-        if not url or url in seen:
-            break
-        seen.add(url)
-        found, page = await _listing_page(config, get, url, fetches)
-        offers += found
-    return offers
+    reader = ListingReader(config, listing_get, fetcher.log, found, workers)
 
+    async def from_sitemaps() -> None:
+        rules = config.listing
+        if not rules.sitemap:
+            return
+        if not config.product:
+            raise FetchFailed(Outcome.PARSE_ERROR, config.url(rules.sitemap[0]),
+                              "listing.sitemap gives product URLs only: add a `product` section")
 
-def _mark_parse_error(fetches: list[Fetch], url: str) -> None:
-    """The latest fetch of `url` becomes a parse error in the fetch log."""
-    logged = {redact_url(url), redact_url(str(httpx.URL(url)))}  # as the fetcher logs it
-    for fetch in reversed(fetches):
-        if fetch.url in logged:
-            fetch.outcome = Outcome.PARSE_ERROR
-            break
+        async def get_bytes(url: str) -> bytes:
+            return (await fetcher.get(url)).content
 
+        urls = await sitemap_urls([config.url(u) for u in rules.sitemap], get_bytes,
+                                  fetcher.hosts, int(config.limits.max_body_mb * 1e6),
+                                  rules.sitemap_match)
+        reader.hand_on([Listed.from_url(url) for url in urls])
 
-async def _product_details(config: SupplierConfig, get: PageGetter, listing: list[Listed],
-                           observed_at: datetime, fetches: list[Fetch]) -> list[Observation]:
-    """Fetch every product page concurrently; listing values fill what a page lacks."""
-    rules = config.product
-
-    async def one(listed: Listed) -> Observation:
-        if not listed.url:
-            return _from_listing(config, listed, observed_at)
+    async def read_sources() -> None:
         try:
-            html = await get(listed.url)
-        except FetchFailed as exc:
-            return _from_listing(config, listed, observed_at,
-                                 f"product page: {exc.outcome.value}")
-        if html is None:
-            return _from_listing(config, listed, observed_at,
-                                 "product page could not be rendered")
-        try:
-            fields, sources = layered_fields(html, rules.fields, config.price.locale,
-                                             listed.url)
-            fallback, fallback_sources = listed.texts(n for n in listed.rules
-                                                      if n not in fields)
-            return observation(config, {**fallback, **fields}, observed_at, listed.url,
-                               {**fallback_sources, **sources})
-        except Exception as exc:  # one page that defeats the extractor is not a failed run
-            _mark_parse_error(fetches, listed.url)
-            return _from_listing(config, listed, observed_at,
-                                 f"product page: parse_error ({type(exc).__name__})")
+            await asyncio.gather(reader.read_all(), from_sitemaps())
+        finally:
+            for _ in range(workers):
+                queue.put_nowait(None)
 
-    return await _map_bounded(one, listing, _in_flight(config))
+    async def work() -> None:
+        while (job := await queue.get()) is not None:
+            index, listed = job
+            results[index] = await _product_page(config, product_get, listed, observed_at,
+                                                 fetcher.log)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(work())
+            group.create_task(read_sources())
+    except ExceptionGroup as failed:  # the run's reason is the first failure, as raised
+        raise failed.exceptions[0] from None
+    return [o for offers in results for o in offers]
+
+
+def _one_per_offer(observations: list[Observation]) -> list[Observation]:
+    """A product listed in several categories under different URLs, once: the same SKU at the
+    same price and stock. The same SKU with different values stays twice, for the gate."""
+    seen: set[tuple] = set()
+    kept = []
+    for o in observations:
+        key = (o.supplier_sku, o.price_net, o.stock_state, o.stock_qty)
+        if o.supplier_sku and key in seen:
+            continue
+        seen.add(key)
+        kept.append(o)
+    return kept
 
 
 async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
@@ -239,16 +224,19 @@ async def _scrape_html(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
             await browser.add_cookies(config.base_url, fetcher.cookie_values())
         listing_get = _page_getter(config, config.listing.engine, fetcher, session, browser,
                                    config.listing.wait_for)
-        listing = await _listing(config, listing_get, fetcher.log)
-        if mode == "catalog" and config.product:
-            product_get = _page_getter(config, config.product.engine, fetcher, session, browser,
-                                       config.product.wait_for)
-            return await _product_details(config, product_get, listing, observed_at,
-                                          fetcher.log)
-        return [_from_listing(config, listed, observed_at) for listed in listing]
+        product_get = _page_getter(config, config.product.engine if config.product else "http",
+                                   fetcher, session, browser,
+                                   config.product.wait_for if config.product else None)
+        observations = await _offers(config, mode, fetcher, listing_get, product_get,
+                                     observed_at)
     finally:
         if browser:
             await browser.__aexit__(None, None, None)
+    known = KnownSkus(config.id)
+    key_codeless(observations, known.load())
+    if mode == "catalog":
+        known.learn(observations)
+    return _one_per_offer(observations)
 
 
 async def _scrape_feed(config: SupplierConfig, fetcher: Fetcher, environ: dict[str, str],

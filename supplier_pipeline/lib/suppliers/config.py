@@ -112,6 +112,18 @@ class Login(Strict):
     # intranet supplier, say); loopback addresses (127.0.0.1, ::1, localhost: the demo shops
     # and tests) need none, since their traffic never leaves the machine.
     allow_plain_http_reason: str | None = Field(None, min_length=3)
+    # Fields a browser would post besides the form's own (its hidden inputs and the submit
+    # button's name=value are posted already), e.g. `{rememberme: forever}`.
+    extra_fields: dict[str, str] = {}
+    # Present only on a logged-in page (a "Logout"/"Esci" link, the account name, a B2B price
+    # label): a page without it means the session is gone even when the shop does not say
+    # so (guests see retail prices). Renewed once; still missing, the scrape fails.
+    logged_in_marker: FieldRule | None = None
+
+    @field_validator("logged_in_marker", mode="before")
+    @classmethod
+    def marker_shorthand(cls, value: object) -> object:
+        return {"css": value} if isinstance(value, str | list) else value
 
 
 class PageRules(Strict):
@@ -138,7 +150,17 @@ class PageRules(Strict):
 
 
 class Listing(PageRules):
-    start_path: str
+    start_path: str | None = None
+    # More listings of the same supplier (one per category), read like start_path; a product
+    # seen in several is one offer.
+    start_paths: list[str] = []
+    # Product sitemaps (index files followed, .gz read) as a source of product URLs: each is
+    # read on its product page, in both scrapes. `sitemap_match`: a regex the URLs must match.
+    sitemap: list[str] = []
+    sitemap_match: str | None = None
+    # "Showing 1-24 of 440" / "Mostrando 1-24 di 440 articoli": the page count is computed from
+    # it. Unset: the usual places (.woocommerce-result-count, .showing, .toolbar-amount, ...).
+    result_count: FieldRule | None = None
     item: str  # CSS selector of one product on a listing page
     next_page: str | None = None  # CSS selector of the next page's link
     product_link: str | None = None  # CSS selector (::attr(href)) of the product page
@@ -146,10 +168,21 @@ class Listing(PageRules):
     page_url: str | None = None  # path with `{page}`, e.g. /catalogo?pagina={page}
     page_count: FieldRule | None = None
 
-    @field_validator("page_count", mode="before")
+    @field_validator("page_count", "result_count", mode="before")
     @classmethod
     def rule_shorthand(cls, value: object) -> object:
         return {"css": value} if isinstance(value, str | list) else value
+
+    @field_validator("sitemap", mode="before")
+    @classmethod
+    def one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def has_a_start(self) -> Listing:
+        if not (self.start_path or self.start_paths or self.sitemap):
+            raise ValueError("a listing needs start_path, start_paths or sitemap")
+        return self
 
     @model_validator(mode="after")
     def page_url_has_placeholder(self) -> Listing:
