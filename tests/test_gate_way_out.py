@@ -212,6 +212,13 @@ def test_a_grown_catalogue_is_accepted_after_consecutive_runs_or_a_decision(shop
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request, tmp_path):
+    if request.param == "duckdb":
+        return Warehouse(None, tmp_path / "w.duckdb")
+    return Warehouse(request.getfixturevalue("postgres_dsn"))
+
+
 def _gate_partition(store: Warehouse, n: int, prices: dict[str, str], **policy) -> str:
     """What the scrape asset does with one partition of supplier `s`: returns its status."""
     from supplier_pipeline.lib.scraping.acceptance import gate_history, judge
@@ -253,10 +260,9 @@ def test_the_plausible_band_is_the_factor_both_ways():
     assert [j.supplier_sku for j in price_jumps(observations, last, 4.0)] == ["e"]
 
 
-def test_a_rejected_price_stays_out_and_only_the_same_new_price_confirms(tmp_path):
+def test_a_rejected_price_stays_out_and_only_the_same_new_price_confirms(store):
     from supplier_pipeline.lib.scraping.acceptance import decide_held_prices
 
-    store = Warehouse(None, tmp_path / "w.duckdb")
     assert _gate_partition(store, 0, {"a": "10.00", "b": "20.00", "c": "5.00"}) == "ok"
     assert _gate_partition(store, 1, {"a": "10000.00", "b": "20.00", "c": "0.05"}) == "ok"
     decide_held_prices(store, "s", ["a"], "rejected", "Ada", "a typo on their site", "d1")
@@ -273,10 +279,9 @@ def test_a_rejected_price_stays_out_and_only_the_same_new_price_confirms(tmp_pat
         decide_held_prices(store, "s", ["b"], "accepted", "Ada", "nothing to accept", "d2")
 
 
-def test_only_a_quarantine_for_the_count_alone_is_released(tmp_path):
+def test_only_a_quarantine_for_the_count_alone_is_released(store):
     from supplier_pipeline.lib.scraping.acceptance import accept_offer_counts
 
-    store = Warehouse(None, tmp_path / "w.duckdb")
     ten = {f"x{n}": "10.00" for n in range(10)}
     grown = {**ten, **{f"y{n}": "10.00" for n in range(3)}}
     assert _gate_partition(store, 0, ten) == "ok"
