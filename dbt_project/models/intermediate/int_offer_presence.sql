@@ -1,13 +1,20 @@
 {{ config(materialized="table") }}
 
 {# When each supplier offer was first and last seen in an accepted scrape, and when it went
-   missing: the first accepted scrape of its supplier after its last sighting. #}
+   missing: the first accepted scrape of its supplier after its last sighting. An observation
+   held back for its price jump still shows the offer is there. #}
 with
 
 observations as (
 
     select supplier_id, supplier_sku, observed_at
     from {{ ref('int_offers_accepted') }}
+
+    union all
+
+    select supplier_id, supplier_sku, observed_at
+    from {{ ref('stg_scrape__held_observations') }}
+    where mode = 'prices' and status in ('held', 'rejected')
 
 ),
 
