@@ -109,6 +109,27 @@ def test_probe_explains_a_selector_that_no_longer_matches(shop_env, tmp_path, mo
     assert "NOT FOUND (none of ['h3.name::text'] matched)" in out
 
 
+def test_probe_of_a_supplier_listed_by_sitemap_or_categories(shop_env, tmp_path, monkeypatch,
+                                                             capsys):
+    from supplier_pipeline.demo.world import SUPPLIERS_DIR
+
+    text = (SUPPLIERS_DIR / "fixparts_js.yaml").read_text()
+    start = next(line for line in text.splitlines() if "start_path:" in line)
+    path = start.split("start_path:")[1].strip()
+    indent = start.split("start_path:")[0]
+    (tmp_path / "by_categories.yaml").write_text(
+        text.replace("id: fixparts_js", "id: by_categories")
+        .replace(start, f"{indent}start_paths: [\"{path}\"]"))
+    (tmp_path / "by_sitemap.yaml").write_text(
+        text.replace("id: fixparts_js", "id: by_sitemap")
+        .replace(start, f"{indent}sitemap: /sitemap.xml"))
+    monkeypatch.setenv("SUPPLIERS_DIR", str(tmp_path))
+    assert main(["probe", "by_categories"]) == 0
+    assert "stored" in capsys.readouterr().out  # the first category's first product
+    main(["probe", "by_sitemap"])
+    assert "through a sitemap only: give --url PRODUCT_URL" in capsys.readouterr().out
+
+
 def test_layers_structured_data_first_then_selectors_then_heuristics():
     from supplier_pipeline.lib.extraction.layers import layered_fields
     from supplier_pipeline.lib.suppliers.config import FieldRule

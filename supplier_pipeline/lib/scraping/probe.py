@@ -101,10 +101,16 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                 response = await (session.get(target) if session else fetcher.get(target))
                 return response.text
 
-            listing_url = config.url(config.listing.start_path)
-            html = await get(listing_url, config.listing.engine, config.listing.wait_for)
-            items = Selector(text=html or "").css(config.listing.item)
-            if not items:
+            start = config.listing.start_path or next(iter(config.listing.start_paths), None)
+            listing_url = config.url(start) if start else None
+            html = (await get(listing_url, config.listing.engine, config.listing.wait_for)
+                    if listing_url else None)
+            items = Selector(text=html or "").css(config.listing.item) if html else []
+            if listing_url is None:
+                if not url:
+                    report.errors.append("this supplier lists its products through a sitemap "
+                                         "only: give --url PRODUCT_URL")
+            elif not items:
                 report.errors.append(f"listing {listing_url}: no element matches item "
                                      f"selector {config.listing.item!r}")
             else:
