@@ -57,11 +57,12 @@ def policy_backtest(context: dg.AssetExecutionContext,
     project = rows.set_index(["target", "policy"])
     headline = {}
     for target in TARGETS:
-        ours, owner = project.loc[(target, "project")], project.loc[(target, "owner @ equal fill")]
-        headline[f"fill_rate_at_{target:.0%}"] = float(ours["fill_rate"])
-        headline[f"stock_vs_owner_at_{target:.0%}"] = (
-            float(ours["avg_units"] / owner["avg_units"] - 1) if owner["avg_units"] > 0
-            else float("nan"))
+        ours = project.loc[(target, "project @ equal fill"), "avg_units"]
+        owner = project.loc[(target, "owner @ equal fill"), "avg_units"]
+        headline[f"fill_rate_at_{target:.0%}"] = float(project.loc[(target, "project"),
+                                                                   "fill_rate"])
+        headline[f"stock_vs_owner_at_equal_fill_{target:.0%}"] = (
+            float(ours / owner - 1) if owner > 0 else float("nan"))
     context.log.info(f"replayed {REPLAYED_WEEKS} weeks of {len(demand)} parts")
     return dg.MaterializeResult(metadata={
         "parts": len(demand), "weeks_replayed": REPLAYED_WEEKS,

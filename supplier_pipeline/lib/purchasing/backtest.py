@@ -285,16 +285,18 @@ def foresight_policy(demand: np.ndarray, start: int, lead_time: np.ndarray, revi
                   lambda _: first)
 
 
-OWNER_COVERS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)
+OWNER_COVERS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0)
+PROJECT_QUANTILES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999)
 MA_TARGETS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, freq: str,
                  targets: tuple[float, ...] = (0.95, 0.99), refit_every: int = 1,
                  raw_quantiles: tuple[float, ...] = ()) -> pd.DataFrame:
-    """One row per (target, policy) with `summarise`'s figures; the owner's rule and the
-    moving average swept (rows 'owner, cover x' and 'moving average 12 @ z'), and the owner's
-    rule interpolated at the project's fill rate ('owner @ equal fill')."""
+    """One row per (target, policy) with `summarise`'s figures. The owner's rule, the moving
+    average and the project's levels at raw quantiles are swept (target 'sweep'); '@ equal
+    fill' rows interpolate each sweep at the project's fill rate, or at the owner's best fill
+    rate when his rule cannot reach the project's."""
     inputs = ForecastInputs(freq, refit_every)
     cheapest, single = market.cheapest(), market.single()
     lead_cheapest, lead_single = market.lead_times[cheapest], market.lead_times[single]
@@ -314,10 +316,12 @@ def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, fr
     average = pd.DataFrame([record("sweep", moving_average_policy(
         f"moving average {window} @ {q:g}", window, lead_cheapest, review, cheapest, q))
         for q in MA_TARGETS])
-    for q in raw_quantiles:
-        record(f"raw q {q:g}", project_policy(f"project @ raw q {q:g}", inputs, lead_cheapest,
-                                              review, cheapest, q, quantile=q))
+    ours = pd.DataFrame([record("sweep", project_policy(
+        f"project @ raw q {q:g}", inputs, lead_cheapest, review, cheapest, q, quantile=q))
+        for q in sorted({*PROJECT_QUANTILES, *raw_quantiles})])
     foresight = foresight_policy(demand, start, lead_cheapest, review, cheapest)
+    columns = ("cycle_service", "avg_units", "avg_value", "stockouts", "order_lines", "baskets",
+               "goods", "shipping", "spend")
     for target in targets:
         project = record(target, project_policy("project", inputs, lead_cheapest, review,
                                                 cheapest, target))
@@ -325,13 +329,12 @@ def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, fr
                                       single, target))
         record(target, moving_average_policy(f"moving average {window}", window,
                                              lead_cheapest, review, cheapest, target))
-        at = project["fill_rate"]
-        for sweep, name in ((owner, "owner @ equal fill"),
+        # compared at the project's fill rate, or at the owner's best when he cannot reach it
+        at = min(project["fill_rate"], owner["fill_rate"].max())
+        for sweep, name in ((ours, "project @ equal fill"), (owner, "owner @ equal fill"),
                             (average, f"moving average {window} @ equal fill")):
             rows.append({"target": target, "policy": name, "fill_rate": at,
-                         **{c: equal_fill(sweep, at, c) for c in
-                            ("cycle_service", "avg_units", "avg_value", "stockouts",
-                             "order_lines", "baskets", "goods", "shipping", "spend")}})
+                         **{c: equal_fill(sweep, at, c) for c in columns}})
         record(target, foresight)
     return pd.DataFrame(rows).set_index(["target", "policy"])
 
