@@ -58,7 +58,8 @@ def terms_frame(rows: list[dict]) -> pd.DataFrame:
     base = {"title": "", "currency": "EUR", "price_breaks": None, "pack_size": 1,
             "stock_state": "in", "stock_qty": None, "lead_time_days": 2, "shipping_fee": 0.0,
             "free_shipping_above": None, "min_order_value": 0.0, "hours_since_observed": 1.0,
-            "ineligible_reason": None, "is_eligible": True}
+            "ineligible_reason": None, "is_eligible": True, "handling_fee": 0.0,
+            "min_order_quantity": 1, "order_multiple": 1}
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
@@ -106,3 +107,24 @@ def test_a_budget_keeps_the_parts_repairs_wait_for_and_says_why_the_rest_waits()
     assert limited.basket.total <= budget
     assert {d["part_id"] for d in limited.deferred} == {"x", "z"}
     assert all("over the budget" in d["reason"] for d in limited.deferred)
+
+
+def test_minimum_order_quantities_and_order_multiples_from_the_supplier_file():
+    terms = terms_frame([
+        {"part_id": "p1", "supplier_id": "A", "supplier_sku": "a1", "price_net": 4.0,
+         "landed_unit_price": 4.0, "min_order_quantity": 10, "order_multiple": 1},
+        {"part_id": "p1", "supplier_id": "B", "supplier_sku": "b1", "price_net": 5.0,
+         "landed_unit_price": 5.0, "min_order_quantity": 1, "order_multiple": 3},
+    ])
+    positions = positions_frame([{"part_id": "p1", "mean_daily_demand": 0.2,
+                                  "lead_time_rate": 0.2}])
+    proposal = build_proposals(positions, terms, ProposalSettings(rounding_days=0))
+    need = proposal.lines[0]["order_up_to"]
+    # A's 10-unit minimum costs more than B's multiples of 3 for a need this small
+    assert need < 8
+    line, = proposal.lines
+    assert line["supplier_id"] == "B" and line["quantity"] % 3 == 0
+    assert line["quantity"] >= need
+    only_a = build_proposals(positions, terms[terms["supplier_id"] == "A"],
+                             ProposalSettings(rounding_days=0))
+    assert [ln["quantity"] for ln in only_a.lines] == [10]  # the minimum, not less

@@ -237,3 +237,24 @@ def test_vat_rate_that_is_not_a_rate_names_the_field(tmp_path, written):
     path = write(tmp_path, "shop_v", priced(written))
     with pytest.raises(SupplierConfigError, match="price.vat_rate"):
         load_supplier(path, environ={})
+
+
+def test_order_terms_per_supplier_and_category_reach_the_warehouse(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from supplier_pipeline.defs.resources import SuppliersResource, WarehouseResource
+    from supplier_pipeline.defs.scrape.assets import supplier_registry
+
+    write(tmp_path, "terms", shop("terms", "purchasing:", "  handling_fee: 2.50",
+                                  "  order_terms: {min_order_quantity: 2}",
+                                  "  category_order_terms:",
+                                  "    display: {min_order_quantity: 1, order_multiple: 5}"))
+    monkeypatch.setenv("SUPPLIERS_DIR", str(tmp_path))
+    store = WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb"))
+    dg.materialize([supplier_registry], resources={"suppliers": SuppliersResource(),
+                                                   "warehouse": store})
+    terms = store.get().read("select category, min_order_quantity, order_multiple "
+                             "from raw.supplier_order_terms order by category nulls first")
+    assert terms.values.tolist() == [[None, 2, 1], ["display", 1, 5]]
+    fee = store.get().read("select handling_fee from raw.suppliers")["handling_fee"].iloc[0]
+    assert float(fee) == 2.5

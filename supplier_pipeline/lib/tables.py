@@ -27,7 +27,12 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "raw.suppliers": [
         ("supplier_id", "varchar"), ("supplier_name", "varchar"), ("engine", "varchar"),
         ("base_url", "varchar"), ("lead_time_days", "integer"), ("shipping_fee", MONEY),
-        ("free_shipping_above", MONEY), ("min_order_value", MONEY),
+        ("free_shipping_above", MONEY), ("min_order_value", MONEY), ("handling_fee", MONEY),
+    ],
+    # each supplier's order terms: category null = every part without terms of its own
+    "raw.supplier_order_terms": [
+        ("supplier_id", "varchar"), ("category", "varchar"), ("min_order_quantity", "integer"),
+        ("order_multiple", "integer"),
     ],
     "raw.fetch_log": [
         ("supplier_id", "varchar"), ("window_start", "timestamptz"), ("mode", "varchar"),

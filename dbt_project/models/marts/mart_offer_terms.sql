@@ -1,7 +1,8 @@
 {#
   Every offer purchasing may order a part from, with the terms ordering needs: the price at
-  each quantity break, packs, the stock the shop shows, lead time, and the supplier's shipping
-  fee, free-shipping threshold and minimum order value. An offer is eligible only when it is
+  each quantity break, packs, the minimum order quantity and order multiple (the supplier
+  file's, per category or for all parts), the stock the shop shows, lead time, and the
+  supplier's shipping fee, free-shipping threshold, minimum order value and handling fee. An offer is eligible only when it is
   in stock, was seen in its supplier's last good scrape, and is not older than
   `stale_after_hours`; ineligible_reason says why not.
 #}
@@ -55,8 +56,20 @@ latest_breaks as (
 
 suppliers as (
 
-    select supplier_id, shipping_fee, free_shipping_above, min_order_value
+    select supplier_id, shipping_fee, free_shipping_above, min_order_value, handling_fee
     from {{ ref('dim_suppliers') }}
+
+),
+
+order_terms as (
+
+    select * from {{ source('scrape', 'supplier_order_terms') }}
+
+),
+
+categories as (
+
+    select part_id, part_type as category from {{ ref('dim_parts') }}
 
 ),
 
@@ -78,6 +91,11 @@ terms as (
         coalesce(suppliers.shipping_fee, 0) as shipping_fee,
         suppliers.free_shipping_above,
         coalesce(suppliers.min_order_value, 0) as min_order_value,
+        coalesce(suppliers.handling_fee, 0) as handling_fee,
+        coalesce(category_terms.min_order_quantity, default_terms.min_order_quantity, 1)
+            as min_order_quantity,
+        coalesce(category_terms.order_multiple, default_terms.order_multiple, 1)
+            as order_multiple,
         offers.hours_since_observed,
         case
             when not offers.is_available then 'not in stock at the supplier'
@@ -95,6 +113,13 @@ terms as (
         on offers.supplier_id = last_seen.supplier_id
         and offers.supplier_sku = last_seen.supplier_sku
     left join last_good_scrape on offers.supplier_id = last_good_scrape.supplier_id
+    left join categories on offers.part_id = categories.part_id
+    left join order_terms as category_terms
+        on offers.supplier_id = category_terms.supplier_id
+        and categories.category = category_terms.category
+    left join order_terms as default_terms
+        on offers.supplier_id = default_terms.supplier_id
+        and default_terms.category is null
 
 )
 

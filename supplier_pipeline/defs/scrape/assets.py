@@ -157,15 +157,23 @@ def supplier_registry(context: dg.AssetExecutionContext, suppliers: SuppliersRes
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The configured suppliers and their purchasing terms (lead time, shipping)."""
     from supplier_pipeline.lib.scraping.safety import redact_url  # a base URL may hold a key
+    from supplier_pipeline.lib.warehouse import Slice
 
     files = suppliers.files()
     rows = [{"supplier_id": c.id, "supplier_name": c.name, "engine": c.engine,
              "base_url": redact_url(c.base_url), "lead_time_days": c.purchasing.lead_time_days,
              "shipping_fee": c.purchasing.shipping_fee,
              "free_shipping_above": c.purchasing.free_shipping_above,
-             "min_order_value": c.purchasing.min_order_value}
+             "min_order_value": c.purchasing.min_order_value,
+             "handling_fee": c.purchasing.handling_fee}
             for c in files.configs.values()]
-    warehouse.get().replace("raw.suppliers", rows, {})
+    terms = [{"supplier_id": c.id, "category": category,
+              "min_order_quantity": t.min_order_quantity, "order_multiple": t.order_multiple}
+             for c in files.configs.values()
+             for category, t in [(None, c.purchasing.order_terms),
+                                 *c.purchasing.category_order_terms.items()]]
+    warehouse.get().replace_slices([Slice("raw.suppliers", rows, {}),
+                                    Slice("raw.supplier_order_terms", terms, {})])
     for problem in files.problems:
         context.log.warning(f"supplier file skipped: {problem}")
     return dg.MaterializeResult(metadata={
@@ -174,6 +182,10 @@ def supplier_registry(context: dg.AssetExecutionContext, suppliers: SuppliersRes
 
 
 scrape_logs = [
+    dg.AssetSpec(["raw", "supplier_order_terms"], deps=[supplier_registry], group_name="scrape",
+                 kinds={"python"},
+                 description="Each supplier's minimum order quantity and order multiple, per "
+                             "category (written with raw/suppliers from the supplier files)."),
     dg.AssetSpec(["raw", "scrape_runs"], deps=[supplier_offers, supplier_catalog],
                  group_name="scrape", kinds={"python"},
                  description="Gate status of every scrape partition (written by the scrapes)."),

@@ -4,9 +4,10 @@ At each rolling origin of the history, a part's features are what the local meth
 moving averages, smoothed levels, Croston / TSB / IMAPA levels), the shape of its recent
 demand (spread, high quantiles, periods since the last sale, age) and its scale. The trees
 learn how these map to the demand that followed: one model for the level (least squares,
-each row weighted by its part's scale), one per quantile (pinball loss). Everything is divided by each part's scale, the mean absolute
-one-step change, so that parts selling 1 a quarter and 50 a month share one model; series
-with zero scale (constant history) are left to the local methods.
+each row weighted by its part's scale), one per quantile (pinball loss). Everything is
+divided by each part's scale, the mean absolute one-step change, so that parts selling 1 a
+quarter and 50 a month share one model; series with zero scale (constant history) are left
+to the local methods.
 
 It is in effect a per-part combination of the local methods, learnt from the same
 rolling-origin windows a backtest scores: on carparts it beats every single method on

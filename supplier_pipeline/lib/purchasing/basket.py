@@ -25,7 +25,8 @@ SHORTFALL_PENALTY = 1e6
 
 @dataclass(frozen=True)
 class Term:
-    """One offer's terms: the price per unit from `breaks` [(min_qty, unit_price)], ascending."""
+    """One offer's terms: the price per unit from `breaks` [(min_qty, unit_price)], ascending;
+    the first break is the minimum order quantity."""
 
     part_id: str
     supplier_id: str
@@ -119,7 +120,7 @@ def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
         for term in offers:
             if left <= 0:
                 break
-            quantity = _in_packs(left, term.pack_size)
+            quantity = _in_packs(max(left, term.breaks[0][0]), term.pack_size)
             if term.stock_qty is not None:
                 quantity = min(quantity, term.stock_qty // term.pack_size * term.pack_size)
             if quantity <= 0:
@@ -184,14 +185,14 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
     for v, (i, j) in enumerate(tiers):
         term = terms[i]
         need = need_of[term.part_id]
-        cap = need.quantity + max(need.extra_allowed, term.pack_size - 1)
+        cap = _most_to_buy(need, term)
         if term.stock_qty is not None:
             cap = min(cap, term.stock_qty)
         packs = cap // term.pack_size
         min_qty, price = term.breaks[j]
         cost[k0 + v] = price * term.pack_size + 1e-4 * term.lead_time_days  # ties: sooner
         upper[k0 + v] = max(packs, 0)
-        if len(term.breaks) > 1:
+        if len(term.breaks) > 1 or term.breaks[0][0] > 1:
             # a tier's quantity is at least its break and zero unless the tier is chosen
             rows.append(({k0 + v: term.pack_size, b0 + v: -float(min_qty)}, 0.0, np.inf))
             rows.append(({k0 + v: 1.0, b0 + v: -float(max(packs, 0))}, -np.inf, 0.0))
@@ -201,16 +202,16 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
         rows.append(({k0 + v: 1.0, y0 + sup_index[term.supplier_id]: -float(max(packs, 0))},
                      -np.inf, 0.0))
     for i in range(len(terms)):  # one tier per offer; stock shown caps every tier
-        if len(of_offer[i]) > 1:
+        if len(of_offer[i]) > 1 or terms[i].breaks[0][0] > 1:
             rows.append(({b0 + v: 1.0 for v in of_offer[i]}, -np.inf, 1.0))
     for p, need in enumerate(needs):
         cover = {k0 + v: float(terms[tiers[v][0]].pack_size) for v in of_part[need.part_id]}
         cost[s0 + p] = SHORTFALL_PENALTY
         upper[s0 + p] = need.quantity
         rows.append(({**cover, s0 + p: 1.0}, float(need.quantity), np.inf))
-        # beyond the need: the rounding allowed, or what whole packs force
-        packs = max((terms[tiers[v][0]].pack_size for v in of_part[need.part_id]), default=1)
-        rows.append((cover, -np.inf, float(need.quantity + max(need.extra_allowed, packs - 1))))
+        most = max((_most_to_buy(need, terms[tiers[v][0]]) for v in of_part[need.part_id]),
+                   default=need.quantity)
+        rows.append((cover, -np.inf, float(most)))
     for s, supplier in enumerate(suppliers):
         terms_s = shipping.get(supplier, Shipping())
         goods = {k0 + v: terms[tiers[v][0]].breaks[tiers[v][1]][1] * terms[tiers[v][0]].pack_size
@@ -267,6 +268,12 @@ def _mark_rounding(lines: list[Line], need_of: dict[str, Need]) -> None:
         if extra > 0:
             line.rounded_up = min(extra, line.quantity)
             bought[line.part_id] -= line.rounded_up
+
+
+def _most_to_buy(need: Need, term: Term) -> int:
+    """Beyond the need: the rounding allowed, what whole packs force, or the minimum order."""
+    return max(need.quantity + max(need.extra_allowed, term.pack_size - 1),
+               _in_packs(term.breaks[0][0], term.pack_size))
 
 
 def _in_packs(quantity: int, pack: int) -> int:

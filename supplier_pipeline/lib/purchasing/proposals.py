@@ -36,17 +36,22 @@ class Proposal:
 
 
 def offer_terms(row) -> Term:
-    """A mart_offer_terms row as a Term: the base price from one unit, then each break."""
-    breaks = {1: float(row.price_net)}
+    """A mart_offer_terms row as a Term: the base price from the minimum order quantity, then
+    each break above it; lines in whole packs times the supplier's order multiple."""
+    minimum = max(_whole(row.min_order_quantity, 1), 1)
+    breaks = {minimum: float(row.price_net)}
     for tier in json.loads(row.price_breaks) if isinstance(row.price_breaks, str) else []:
-        if tier.get("price_net") is not None and int(tier["min_qty"]) >= 1:
+        if tier.get("price_net") is not None and int(tier["min_qty"]) > minimum:
             breaks[int(tier["min_qty"])] = min(float(tier["price_net"]),
                                                breaks.get(int(tier["min_qty"]), math.inf))
+    pack = max(_whole(row.pack_size, 1), 1) * max(_whole(row.order_multiple, 1), 1)
     stock = None if pd.isna(row.stock_qty) else int(row.stock_qty)
-    pack = 1 if pd.isna(row.pack_size) else max(int(row.pack_size), 1)
     return Term(row.part_id, row.supplier_id, row.supplier_sku,
-                tuple(sorted(breaks.items())), pack, stock,
-                0 if pd.isna(row.lead_time_days) else int(row.lead_time_days))
+                tuple(sorted(breaks.items())), pack, stock, _whole(row.lead_time_days, 0))
+
+
+def _whole(value, missing: int) -> int:
+    return missing if value is None or pd.isna(value) else int(value)
 
 
 def shipping_terms(terms: pd.DataFrame) -> dict[str, Shipping]:
@@ -54,7 +59,8 @@ def shipping_terms(terms: pd.DataFrame) -> dict[str, Shipping]:
     return {supplier: Shipping(fee=float(row.shipping_fee or 0),
                                free_above=(None if pd.isna(row.free_shipping_above)
                                            else float(row.free_shipping_above)),
-                               min_order_value=float(row.min_order_value or 0))
+                               min_order_value=float(row.min_order_value or 0),
+                               handling_fee=float(row.handling_fee or 0))
             for supplier, row in by_supplier.iterrows()}
 
 

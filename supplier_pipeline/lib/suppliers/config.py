@@ -264,11 +264,23 @@ class Limits(Strict):
     max_redirects: int = Field(10, ge=0, le=30)
 
 
+class OrderTerms(Strict):
+    """How a line may be ordered: at least `min_order_quantity` units, in multiples of
+    `order_multiple` listings (a listing's own pack size is counted on top)."""
+
+    min_order_quantity: int = Field(1, ge=1)
+    order_multiple: int = Field(1, ge=1)
+
+
 class Purchasing(Strict):
     lead_time_days: int = Field(3, ge=0)
     shipping_fee: float = Field(0.0, ge=0)
     free_shipping_above: float | None = None
     min_order_value: float = Field(0.0, ge=0)
+    handling_fee: float = Field(0.0, ge=0)  # per order, shipped free or not
+    # every line, unless its part's category (the shop's part type) has its own terms
+    order_terms: OrderTerms = OrderTerms()
+    category_order_terms: dict[str, OrderTerms] = {}
     # A PO up to this total (net) is approved without a person when its quantities and prices
     # are usual; unset, every PO to this supplier waits for someone to approve it.
     auto_approve_up_to: float | None = Field(None, ge=0)
