@@ -18,7 +18,7 @@ import tracemalloc
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -558,8 +558,10 @@ def test_a_hostile_feed_run_ends_with_its_row_and_keeps_the_good_data(server, tm
             supplier_file.write_text("id: teile_feed\nbase_url: [broken\n")
         key = dg.MultiPartitionKey({"supplier": "teile_feed",
                                     "window": f"{window:%Y-%m-%d-%H:%M}"})
+        moment = (window + timedelta(minutes=5)).isoformat()  # observed in its own window
         return dg.materialize([supplier_offers], resources=resources, partition_key=key,
-                              raise_on_error=False)
+                              raise_on_error=False, run_config={"ops": {"raw__supplier_offers": {
+                                  "config": {"observed_at": moment}}}})
 
     windows = [datetime(2026, 3, 2, h, tzinfo=UTC) for h in (8, 12, 16)]
     assert run(windows[0], "/good").success

@@ -112,3 +112,51 @@ def test_a_scrape_killed_half_way_leaves_the_previous_state(tmp_path):
     rows = store.read("select run_id, count(*) as n from raw.supplier_offers group by run_id")
     assert list(rows["run_id"]) == ["first-run"]
     assert int(rows["n"].iloc[0]) == len(first.observations)
+
+
+def test_a_rerun_during_an_outage_keeps_the_good_result_and_no_past_window_is_backfilled(
+        shop_env):
+    from supplier_pipeline.definitions import defs as load_defs
+
+    now = datetime.now(UTC)
+    defs, instance = load_defs(), dg.DagsterInstance.ephemeral()
+    start = window_starts(now, 1)[0]
+    key = dg.MultiPartitionKey({"supplier": "ricambi_italia",
+                                "window": f"{start:%Y-%m-%d-%H:%M}"})
+
+    def scrape(partition=key, observed_at: datetime | None = None):
+        config = {"observed_at": observed_at.isoformat()} if observed_at else {}
+        return defs.resolve_job_def("scrape_suppliers_job").execute_in_process(
+            instance=instance, partition_key=partition, raise_on_error=False,
+            run_config={**QUIET, "ops": {"raw__supplier_offers": {"config": config}}})
+
+    good = scrape()
+    store = Warehouse(None, settings.duckdb_path())
+    offers = store.read("select supplier_sku, price_net from raw.supplier_offers "
+                        "order by supplier_sku")
+    conditions = shop_env.conditions["ricambi_italia"]
+    conditions.faults = Faults(server_error=1.0)
+    try:
+        rerun = scrape()
+    finally:
+        conditions.faults = Faults()
+    assert good.success and len(offers) > 0
+    assert not rerun.success  # the team hears of the failed attempt
+    kept = store.read("select supplier_sku, price_net from raw.supplier_offers "
+                      "order by supplier_sku")
+    pd.testing.assert_frame_equal(kept, offers)
+    runs = store.read("select run_id, status from raw.scrape_runs")
+    assert runs.values.tolist() == [[good.run_id, "ok"]]
+    attempts = set(store.read("select run_id from raw.fetch_log")["run_id"])
+    assert attempts == {good.run_id, rerun.run_id}  # the failed attempt's requests are kept
+
+    two_days_ago = start - timedelta(days=2)
+    old_key = dg.MultiPartitionKey({"supplier": "ricambi_italia",
+                                    "window": f"{two_days_ago:%Y-%m-%d-%H:%M}"})
+    backfill = scrape(old_key)
+    assert not backfill.success
+    failure = next(e for e in backfill.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "cannot fill a past window" in str(failure.event_specific_data.error.message)
+    stored = store.read("select count(*) as n from raw.supplier_offers where window_start = ?",
+                        [two_days_ago])
+    assert stored["n"].iloc[0] == 0

@@ -1,6 +1,6 @@
 """Scrape assets: prices and stock every 4 hours, the full catalogue once a day, per supplier."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 from pydantic import Field
@@ -43,8 +43,15 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
 
     keys = context.partition_key.keys_by_dimension
     supplier_id = keys["supplier"]
-    window_start = context.partition_time_window.start
+    window = context.partition_time_window
+    window_start = window.start
     observed_at = datetime.fromisoformat(config.observed_at) if config.observed_at else None
+    moment = observed_at or datetime.now(UTC)
+    if moment > window.end + (window.end - window.start):
+        # A shop shows its prices of now: filed under a past window they would rewrite history.
+        raise dg.Failure(f"{supplier_id} {mode}: the window from {window_start:%Y-%m-%d %H:%M} "
+                         f"is over; a scrape sees the shop as it is now and cannot fill a past "
+                         f"window (nothing was stored). Scrape the window in progress instead.")
     store = warehouse.get()
     try:
         result = scrape(suppliers.config(supplier_id), mode, observed_at=observed_at)
@@ -61,8 +68,14 @@ def _scrape_partition(context: dg.AssetExecutionContext, mode: str, config: Scra
     held, decisions = verdict.outcome(status)
     if status == "ok" and verdict.size_confirmed_by:
         reason = f"new offer count confirmed by {verdict.size_confirmed_by} consecutive runs"
-    store_scrape(store, result, window_start, context.run_id, status, reason, held, decisions)
-    if status != "ok":
+    kept = store_scrape(store, result, window_start, context.run_id, status, reason, held,
+                        decisions)
+    if kept:
+        context.log.warning(f"{supplier_id} {mode} {window_start:%Y-%m-%d %H:%M}: this re-run "
+                            f"{status} ({reason}); the window's good result (run {kept[:8]}) "
+                            "is kept.")
+        reason = f"{reason}; the earlier good result of run {kept[:8]} is kept"
+    elif status != "ok":
         context.log.warning(f"{supplier_id} {mode} {window_start:%Y-%m-%d %H:%M}: {status}: "
                             f"{reason}. Downstream keeps using the last good data.")
     if held:

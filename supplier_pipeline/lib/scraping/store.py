@@ -51,10 +51,19 @@ def last_good_run(warehouse: Warehouse, supplier_id: str, mode: str,
 def store_scrape(warehouse: Warehouse, result: ScrapeResult, window_start: datetime,
                  run_id: str, status: str, reason: str | None,
                  held: Sequence[PriceJump] = (),
-                 decisions: Sequence[GateDecision] = ()) -> None:
+                 decisions: Sequence[GateDecision] = ()) -> str | None:
     """Replace the partition's rows (observations, fetch log, run, held observations) and
-    apply the decisions its gate made about earlier partitions, all or nothing."""
+    apply the decisions its gate made about earlier partitions, all or nothing.
+
+    A re-run that fails or is quarantined never replaces a partition that already passed:
+    its requests are added to the fetch log and the good result stays; the good run's id is
+    returned then (None when this run's result was stored)."""
     key = {"supplier_id": result.supplier_id, "window_start": window_start}
+    if status != "ok":
+        kept = _good_run(warehouse, key, result.mode)
+        if kept:
+            _log_fetches(warehouse, result, window_start, run_id)
+            return kept
     loaded_at = datetime.now(UTC)
     observations = [{**o.as_row(), "window_start": window_start, "run_id": run_id,
                      "gate_status": status, "loaded_at": loaded_at}
@@ -84,6 +93,23 @@ def store_scrape(warehouse: Warehouse, result: ScrapeResult, window_start: datet
                               list(piece.where.values()))
             warehouse.insert(connection, piece.table, piece.rows)
         apply_decisions(warehouse, connection, decisions, loaded_at, run_id)
+
+
+def _good_run(warehouse: Warehouse, key: dict, mode: str) -> str | None:
+    if not warehouse.table_exists("raw.scrape_runs"):
+        return None
+    found = warehouse.read("select run_id from raw.scrape_runs where supplier_id = ? and "
+                           "window_start = ? and mode = ? and status = 'ok'",
+                           [key["supplier_id"], key["window_start"], mode])
+    return None if found.empty else str(found["run_id"].iloc[0])
+
+
+def _log_fetches(warehouse: Warehouse, result: ScrapeResult, window_start: datetime,
+                 run_id: str) -> None:
+    fetches = [{**{c: getattr(f, c) for c in FETCH_COLUMNS}, "outcome": f.outcome.value,
+                "window_start": window_start, "mode": result.mode, "run_id": run_id}
+               for f in result.fetches]
+    warehouse.append("raw.fetch_log", fetches)
 
 
 def prepare(warehouse: Warehouse, tables: Sequence[str]) -> None:
