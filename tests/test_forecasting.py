@@ -373,3 +373,39 @@ def test_bench_origins_use_training_data_only():
     assert scores(train, test, level, level) == scores(same_train, test, level, level)
     assert scores(train, test, level, level)["RMSSE"] != scores(y[:, :-6], test, level,
                                                                 level)["RMSSE"]
+
+
+def _croston_one(series, alpha):
+    size = interval = None
+    since = 1
+    for value in series:
+        if value > 0:
+            if size is None:
+                size, interval = value, since
+            else:
+                size += alpha * (value - size)
+                interval += alpha * (since - interval)
+            since = 1
+        else:
+            since += 1
+    return 0.0 if size is None else size / interval
+
+
+def _tsb_one(series, alpha, beta):
+    sold = [value for value in series if value > 0]
+    probability, size = float(series[0] > 0), (sold[0] if sold else 0.0)
+    for value in series[1:]:
+        probability += beta * ((value > 0) - probability)
+        if value > 0:
+            size += alpha * (value - size)
+    return probability * size
+
+
+def test_vectorised_methods_match_the_textbook_recursion_series_by_series():
+    rng = np.random.default_rng(2)
+    y = (rng.random((50, 40)) < 0.3) * rng.integers(1, 6, (50, 40)).astype(float)
+    y[0], y[1, :-1] = 0, 0  # never sold; sold only in the last period
+    croston = [_croston_one(row, 0.1) for row in y]
+    tsb = [_tsb_one(row, 0.1, 0.2) for row in y]
+    assert m.croston(0.1, debiased=False)(y) == pytest.approx(croston)
+    assert m.tsb(0.1, 0.2)(y) == pytest.approx(tsb)
