@@ -86,3 +86,22 @@ def test_docker_launcher_passes_what_user_code_gets():
     given = {name for name in user_code["environment"]
              if not name.startswith("DAGSTER_CODE_SERVER_")}
     assert set(launcher["env_vars"]) == given
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_one_scrape_run_per_supplier_at_a_time(load_instance, variant):
+    """The queue holds a second run of a supplier until the first ends: the tag it limits is
+    the one every scrape partition's run carries."""
+    from supplier_pipeline.defs.partitions import supplier_catalog_days, supplier_price_windows
+
+    with load_instance(variant) as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    per_supplier = [limit for limit in limits if limit["key"] == "dagster/partition/supplier"]
+    assert per_supplier == [{"key": "dagster/partition/supplier",
+                             "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+    for partitions, other in ((supplier_price_windows, "window"), (supplier_catalog_days, "day")):
+        key = dg.MultiPartitionKey({"supplier": "teile_feed", other: partitions
+                                    .get_partitions_def_for_dimension(other)
+                                    .get_first_partition_key()})
+        assert partitions.get_tags_for_partition_key(key)[
+            "dagster/partition/supplier"] == "teile_feed"

@@ -85,8 +85,10 @@ class Browser:
             await self._context.add_cookies(
                 [{"name": k, "value": v, "url": url} for k, v in cookies.items()])
 
-    async def render(self, url: str, wait_for: str | None, log: list[Fetch]) -> str | None:
-        """The page's HTML after its scripts ran, or None (the failure is logged)."""
+    async def render(self, url: str, wait_for: str | None, log: list[Fetch],
+                     attempt: int = 1) -> str | None:
+        """The page's HTML after its scripts ran, or None (the failure is logged). Scrapes go
+        through Fetcher.render, which applies the supplier's politeness around this."""
         page = await self._context.new_page()
         started = time.monotonic()
         status, outcome, error, html = None, Outcome.OK, None, None
@@ -111,5 +113,5 @@ class Browser:
             await page.close()
         log.append(Fetch(self.supplier_id, redact_url(url), outcome, status,
                          round((time.monotonic() - started) * 1000, 1),
-                         len(html or ""), 1, datetime.now(UTC), error))
+                         len(html or ""), attempt, datetime.now(UTC), error))
         return html

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -25,6 +26,9 @@ from supplier_pipeline.lib.scraping.records import Fetch, Outcome
 from supplier_pipeline.lib.scraping.safety import SupplierHosts, host_of, redact_text, redact_url
 from supplier_pipeline.lib.scraping.transport import ACCEPT_ENCODING, exchange, transport_outcome
 from supplier_pipeline.lib.suppliers.config import Limits, Politeness, SupplierConfig
+
+if TYPE_CHECKING:  # the browser module loads Playwright's support only when it renders
+    from supplier_pipeline.lib.scraping.browser import Browser
 
 USER_AGENT = "supplier-pipeline/0.1 (+price monitoring for a repair shop; contact: {contact})"
 MAX_RETRY_AFTER_SECONDS = 120.0
@@ -263,3 +267,24 @@ class Fetcher:
 
     async def get(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.request("GET", url, **kwargs)
+
+    async def render(self, browser: Browser, url: str, wait_for: str | None) -> str | None:
+        """A page rendered in the browser, under the same rules as every request: the
+        supplier's hosts, robots.txt, the rate limit, the connection slots, retries with
+        backoff and the circuit breaker. None when it finally fails (the attempts are logged)."""
+        self.refuse_unless_allowed(url)
+        if not await self.allowed(url):
+            self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
+            raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
+        attempts = self.politeness.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            async with self.slots:
+                await self.limiter.wait()
+                html = await browser.render(url, wait_for, self.log, attempt)
+            outcome = self.log[-1].outcome
+            if outcome is Outcome.BLOCKED:
+                self.note_block()
+            if html is not None or outcome not in RETRYABLE or attempt == attempts:
+                return html
+            await asyncio.sleep(self.backoff_base * 2 ** (attempt - 1) * (0.5 + random.random()))
+        raise AssertionError("unreachable")

@@ -97,7 +97,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                     async with Browser(config.id, fetcher.user_agent,
                                        config.politeness.timeout_seconds) as browser:
                         await browser.add_cookies(config.base_url, fetcher.cookie_values())
-                        return await browser.render(target, wait_for, fetcher.log)
+                        return await fetcher.render(browser, target, wait_for)
                 response = await (session.get(target) if session else fetcher.get(target))
                 return response.text
 

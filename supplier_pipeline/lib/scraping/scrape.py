@@ -84,12 +84,9 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
                  session: Session | None, browser: Browser | None,
                  wait_for: str | None) -> PageGetter:
     async def get(url: str) -> str | None:
-        fetcher.refuse_unless_allowed(url)
         if engine == "browser":
-            html = await browser.render(url, wait_for, fetcher.log)
-            if html is None and fetcher.log[-1].outcome is Outcome.BLOCKED:
-                fetcher.note_block()
-            return html
+            return await fetcher.render(browser, url, wait_for)
+        fetcher.refuse_unless_allowed(url)
         response = await (session.get(url) if session else fetcher.get(url))
         return response.text
 
