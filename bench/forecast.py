@@ -180,6 +180,22 @@ def main() -> None:
     result, elapsed = timed(lambda: forecast(history, horizon=56, freq="D"))
     print(f"10,000 daily series x 730 days, 56-day horizon with 5 quantiles: {elapsed:.1f} s, "
           f"{elapsed / 10:.2f} ms/series ({len(result):,} rows)")
+    print("  where it goes, ms/series: " + ", ".join(
+        f"{stage} {1000 * seconds / 10_000:.2f}" for stage, seconds in stages(history).items()))
+
+
+def stages(history: pd.DataFrame) -> dict[str, float]:
+    """Seconds per stage of `forecast` on daily history (the quantile models are fitted on
+    first use, so in the prediction)."""
+    from supplier_pipeline.lib.forecasting import global_model
+    from supplier_pipeline.lib.forecasting.core import fit, to_matrix
+
+    (y, _, _), to_calendar = timed(lambda: to_matrix(history, "D"))
+    choice, choosing = timed(lambda: fit(y, 56, "D"))
+    _, predicting = timed(lambda: predict(y, choice, [0.5, 0.8, 0.9, 0.95, 0.99]))
+    _, level_model = timed(lambda: global_model.fit(y, 56, 56))
+    return {"calendar": to_calendar, "backtest choice (global model fitted twice)": choosing,
+            "prediction (5 quantile models)": predicting, "one global level model": level_model}
 
 
 def synthetic_daily(series: int, days: int, seed: int = 1) -> pd.DataFrame:

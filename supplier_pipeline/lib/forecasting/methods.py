@@ -104,8 +104,15 @@ def imapa(max_bucket: int = 12, alpha: float = 0.1) -> Method:
     """Average of ADIDA forecasts over every bucket size 1..max_bucket."""
 
     def forecast(y: np.ndarray) -> np.ndarray:
-        sizes = [k for k in range(1, max_bucket + 1) if k <= y.shape[1]]
-        return np.mean([adida(k, alpha)(y) for k in sizes], axis=0)
+        # every bucket size's totals from one cumulative sum: summing the reshaped history
+        # again for each of 56 daily bucket sizes was most of the global model's features' time
+        periods = y.shape[1]
+        cumulative = np.concatenate([np.zeros((len(y), 1)), np.cumsum(y, axis=1)], axis=1)
+        levels = []
+        for k in range(1, min(max_bucket, periods) + 1):
+            buckets = np.diff(cumulative[:, periods - (periods // k) * k::k], axis=1)
+            levels.append(ses_level(buckets, alpha) / k)
+        return np.mean(levels, axis=0)
 
     forecast.__name__ = "imapa"
     return forecast
