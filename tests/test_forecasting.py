@@ -409,3 +409,12 @@ def test_vectorised_methods_match_the_textbook_recursion_series_by_series():
     tsb = [_tsb_one(row, 0.1, 0.2) for row in y]
     assert m.croston(0.1, debiased=False)(y) == pytest.approx(croston)
     assert m.tsb(0.1, 0.2)(y) == pytest.approx(tsb)
+
+
+def test_imapa_is_the_mean_of_adida_over_every_bucket_size():
+    rng = np.random.default_rng(3)
+    y = rng.poisson(0.4, (30, 29)).astype(float)  # 29 periods: most bucket sizes leave some out
+    expected = np.mean([m.adida(k, 0.2)(y) for k in range(1, 13)], axis=0)
+    assert m.imapa(12, 0.2)(y) == pytest.approx(expected)
+    assert m.imapa(12, 0.2)(y[:, :5]) == pytest.approx(
+        np.mean([m.adida(k, 0.2)(y[:, :5]) for k in range(1, 6)], axis=0))
