@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplier_pipeline.defs.analytics.purchasing import DEMAND_SQL  # what the asset reads
 from supplier_pipeline.lib import settings
 from supplier_pipeline.lib.purchasing.basket import Need, greedy, optimise
 from supplier_pipeline.lib.purchasing.proposals import (
@@ -28,14 +29,6 @@ from supplier_pipeline.lib.purchasing.proposals import (
     offer_terms,
     shipping_terms,
 )
-
-DEMAND_SQL = """
-select part_id, avg(mean) as mean_daily_demand, max(dispersion) as demand_dispersion,
-       avg(coalesce(lead_time_rate, mean)) as lead_time_rate
-from analytics.part_forecast
-where forecast_date = (select max(forecast_date) from analytics.part_forecast)
-group by part_id
-"""
 
 
 def compare(needs: list[Need], terms: pd.DataFrame) -> dict[str, float]:
