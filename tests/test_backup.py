@@ -161,6 +161,16 @@ def test_the_password_reaches_the_child_only_through_its_environment(monkeypatch
         "PGDATABASE": "warehouse"}
 
 
+def test_a_failing_backup_never_shows_the_password(tmp_path):
+    from supplier_pipeline.lib.backup import backup
+
+    # libpq quotes a URI it cannot parse whole, password included
+    with pytest.raises(ValueError) as failure:
+        backup(Warehouse("postgresql://pipeline:s3cret-pw@[db/warehouse"), None, tmp_path / "b")
+    assert "s3cret-pw" not in str(failure.value)
+    assert "postgresql://pipeline:***@[db/warehouse" in str(failure.value)
+
+
 def test_restore_needs_a_backup_of_the_same_kind(tmp_path, monkeypatch, capsys):
     saved = tmp_path / "b"
     saved.mkdir()

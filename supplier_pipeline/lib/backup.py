@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from supplier_pipeline.lib.warehouse import Warehouse
+from supplier_pipeline.lib.warehouse import Warehouse, connect_postgres, without_dsn
 
 MANIFEST = "backup.json"
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -130,9 +130,14 @@ def _dagster_backend(dagster: DagsterStorage) -> str:
 def libpq_environment(dsn: str) -> dict[str, str]:
     """This process's environment without its PG* variables, plus the DSN's settings as PG*
     variables: a child such as pg_dump connects with no connection argument at all."""
+    import psycopg2
     from psycopg2.extensions import parse_dsn
 
-    settings = parse_dsn(dsn)
+    try:
+        settings = parse_dsn(dsn)
+    except psycopg2.Error as exc:  # its message quotes the DSN, password included
+        raise ValueError(f"cannot read the connection string: {without_dsn(str(exc), dsn)}") \
+            from None
     unknown = sorted(set(settings) - set(LIBPQ_VARIABLES))
     if unknown:
         raise ValueError(f"unsupported connection parameters for backup: {', '.join(unknown)}")
@@ -147,7 +152,7 @@ def _run(command: list[str], dsn: str) -> None:
     result = subprocess.run([tool, *command[1:]], env=libpq_environment(dsn),
                             capture_output=True, text=True)
     if result.returncode:
-        raise RuntimeError(f"{command[0]} failed: {result.stderr.strip()}")
+        raise RuntimeError(f"{command[0]} failed: {without_dsn(result.stderr, dsn)}")
 
 
 def _pg_dump(dsn: str, path: Path) -> None:
@@ -178,9 +183,7 @@ RELATION_KIND = {"r": "table", "p": "table", "v": "view", "m": "materialized vie
 def _clear_postgres(dsn: str) -> None:
     """Drop every user schema and everything in `public` (kept: PostgreSQL owns it), in one
     transaction, so the restored database holds exactly the backup."""
-    import psycopg2
-
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+    with connect_postgres(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(USER_SCHEMAS)
         for (schema,) in cursor.fetchall():
             cursor.execute(f'drop schema "{schema}" cascade')
@@ -191,9 +194,7 @@ def _clear_postgres(dsn: str) -> None:
 
 
 def _postgres_has_data(dsn: str) -> bool:
-    import psycopg2
-
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+    with connect_postgres(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(f"select count(*) from ({USER_SCHEMAS}) as s")
         schemas = cursor.fetchone()[0]
         cursor.execute(f"select count(*) from ({PUBLIC_RELATIONS}) as r")

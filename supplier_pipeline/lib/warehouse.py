@@ -83,14 +83,14 @@ def redact_dsn(dsn: str) -> str:
     return redact(re.sub(r"([^\s/:@'\"]+:)[^@\s/'\"]+(?=@)", r"\1***", text))
 
 
-def _without_dsn(text: str, dsn: str) -> str:
+def without_dsn(text: str, dsn: str) -> str:
     """An error text about `dsn` (psycopg2 quotes a DSN it cannot parse whole)."""
     from supplier_pipeline.lib.alerting.redact import redact
 
     return redact(text.replace(dsn, redact_dsn(dsn)).strip())
 
 
-def _connect_postgres(dsn: str) -> Any:
+def connect_postgres(dsn: str) -> Any:
     """psycopg2's connection; its errors quote a DSN they cannot parse, password included, so
     they are re-raised redacted and with no trace of the original (no cause, no context) for a
     step's log or traceback to print."""
@@ -99,7 +99,7 @@ def _connect_postgres(dsn: str) -> Any:
     try:
         return psycopg2.connect(dsn)
     except psycopg2.Error as exc:
-        failure = f"cannot connect to the warehouse: {_without_dsn(str(exc), dsn)}"
+        failure = f"cannot connect to the warehouse: {without_dsn(str(exc), dsn)}"
     raise WarehouseConnectionError(failure)
 
 
@@ -134,7 +134,7 @@ class Warehouse:
     def connect(self) -> Iterator[Any]:
         """A DB-API connection; committed on success, rolled back on error, always closed."""
         if self.dsn:
-            connection = _connect_postgres(self.dsn)
+            connection = connect_postgres(self.dsn)
         else:
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
             connection = _open_duckdb(self.duckdb_path)
