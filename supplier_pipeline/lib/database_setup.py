@@ -21,7 +21,9 @@ from supplier_pipeline.lib.tables import TABLES
 from supplier_pipeline.lib.warehouse import Warehouse, redact_dsn
 
 WRITER_ROLE, BI_ROLE = "supplier_pipeline_writer", "supplier_pipeline_bi"
-WRITER_PASSWORD, BI_PASSWORD = "WAREHOUSE_WRITER_PASSWORD", "WAREHOUSE_BI_PASSWORD"
+# the names of the environment variables holding the logins' passwords (never the passwords)
+WRITER_PASSWORD_VARIABLE = "WAREHOUSE_WRITER_PASSWORD"
+BI_PASSWORD_VARIABLE = "WAREHOUSE_BI_PASSWORD"
 BI_SCHEMAS = ("marts",)
 # the schemas that are the pipeline's: every one but PostgreSQL's own
 USER_SCHEMAS = ("select nspname from pg_namespace where nspname !~ '^pg_' "
@@ -173,7 +175,7 @@ def role_settings(environ: dict[str, str], warehouse_dsn: str | None,
     is already the writer's login (docker compose); the administrator is WAREHOUSE_ADMIN_DSN,
     or WAREHOUSE_DSN while it is still another login (a first migration off the superuser)."""
     admin = environ.get("WAREHOUSE_ADMIN_DSN") or None
-    if not (required or admin or environ.get(WRITER_PASSWORD)):
+    if not (required or admin or environ.get(WRITER_PASSWORD_VARIABLE)):
         return None
     if not warehouse_dsn:
         if required:
@@ -182,12 +184,13 @@ def role_settings(environ: dict[str, str], warehouse_dsn: str | None,
         return None
     params = parse_dsn(warehouse_dsn)
     is_writer = params.get("user") == WRITER_ROLE
-    password = environ.get(WRITER_PASSWORD) or (params.get("password") if is_writer else None)
+    password = (environ.get(WRITER_PASSWORD_VARIABLE)
+                or (params.get("password") if is_writer else None))
     if not password:
-        raise DatabaseSetupError(f"roles: set {WRITER_PASSWORD} (or put the password in "
+        raise DatabaseSetupError(f"roles: set {WRITER_PASSWORD_VARIABLE} (or put the password in "
                                  f"WAREHOUSE_DSN, as {WRITER_ROLE}'s login)")
     admin = admin or (None if is_writer else warehouse_dsn)
     if not admin:
         raise DatabaseSetupError("roles: set WAREHOUSE_ADMIN_DSN, a login that may create roles "
                                  "in the warehouse's database (WAREHOUSE_DSN is the writer's)")
-    return admin, password, environ.get(BI_PASSWORD) or None
+    return admin, password, environ.get(BI_PASSWORD_VARIABLE) or None
