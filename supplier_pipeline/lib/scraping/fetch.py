@@ -220,12 +220,16 @@ class Fetcher:
         parser.parse(response.text.splitlines())
         return parser
 
-    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
-        """One logical request with retries; raises FetchFailed when it finally fails."""
+    async def _refuse_unless_permitted(self, url: str) -> None:
+        """Raise FetchFailed (logged) for a URL off the supplier's hosts or denied by robots."""
         self.refuse_unless_allowed(url)
         if not await self.allowed(url):
             self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
             raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
+
+    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        """One logical request with retries; raises FetchFailed when it finally fails."""
+        await self._refuse_unless_permitted(url)
         attempts = self.politeness.max_retries + 1
         for attempt in range(1, attempts + 1):
             wait = None
@@ -272,10 +276,7 @@ class Fetcher:
         """A page rendered in the browser, under the same rules as every request: the
         supplier's hosts, robots.txt, the rate limit, the connection slots, retries with
         backoff and the circuit breaker. None when it finally fails (the attempts are logged)."""
-        self.refuse_unless_allowed(url)
-        if not await self.allowed(url):
-            self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
-            raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
+        await self._refuse_unless_permitted(url)
         attempts = self.politeness.max_retries + 1
         for attempt in range(1, attempts + 1):
             async with self.slots:
