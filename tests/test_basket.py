@@ -128,3 +128,28 @@ def test_minimum_order_quantities_and_order_multiples_from_the_supplier_file():
     only_a = build_proposals(positions, terms[terms["supplier_id"] == "A"],
                              ProposalSettings(rounding_days=0))
     assert [ln["quantity"] for ln in only_a.lines] == [10]  # the minimum, not less
+
+
+def test_the_weekly_budget_counts_what_this_week_already_committed(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from supplier_pipeline.lib.purchasing import ledger
+    from supplier_pipeline.lib.purchasing.proposals import budget_for_run
+    from supplier_pipeline.lib.warehouse import Warehouse
+
+    store = Warehouse(None, tmp_path / "w.duckdb")
+    wednesday = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    assert budget_for_run(store, None, None, wednesday) is None
+    assert budget_for_run(store, 900, 1000, wednesday) == 900  # nothing committed yet
+
+    def po(total: float, created: datetime, approve: bool) -> None:
+        line = ledger.Line("p", "sku", 1, ledger.money(total), "test")
+        po_id = ledger.create(store, "A", [line], created, "test", "test")
+        if approve:
+            ledger.transition(store, po_id, "approved", "owner", "ok", created)
+
+    po(300, wednesday - timedelta(days=1), approve=True)  # this week, committed
+    po(500, wednesday - timedelta(days=1), approve=False)  # only proposed: not spent
+    po(400, wednesday - timedelta(days=3), approve=True)  # last week (Sunday)
+    assert budget_for_run(store, 900, 1000, wednesday) == 700
+    assert budget_for_run(store, None, 200, wednesday) == 0.0

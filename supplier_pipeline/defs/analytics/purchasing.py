@@ -1,7 +1,7 @@
 """Purchase proposals from a min/max policy, and the PO files for the shop's order system
 (the ledger in between: defs/analytics/purchase_orders.py)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -32,12 +32,6 @@ from analytics.part_forecast
 where forecast_date = (select max(forecast_date) from analytics.part_forecast)
 group by part_id
 """
-# POs of this week that are committed (approved or beyond): what the weekly budget has left.
-SPENT_THIS_WEEK_SQL = """
-select coalesce(sum(total), 0) as spent from purchasing.purchase_orders
-where state in ('approved', 'sent', 'acknowledged', 'partly_received', 'received')
-  and created_at >= ?
-"""
 
 
 @dg.asset(
@@ -55,7 +49,11 @@ def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig
     cheapest baskets across suppliers (price breaks, packs, stock shown, shipping thresholds,
     minimum order values), within the budget, each line with the calculation behind it."""
     # pandas and scipy are imported when the asset runs, not when the code location loads.
-    from supplier_pipeline.lib.purchasing.proposals import ProposalSettings, build_proposals
+    from supplier_pipeline.lib.purchasing.proposals import (
+        ProposalSettings,
+        budget_for_run,
+        build_proposals,
+    )
 
     store = warehouse.get()
     demand = store.read(DEMAND_SQL)
@@ -65,8 +63,9 @@ def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig
                                                   "lead_time_rate": 0.0})
     terms = store.read("select * from marts.mart_offer_terms")
     now = datetime.now(UTC)
+    budget = budget_for_run(store, config.budget_per_run, config.budget_per_week, now)
     settings = ProposalSettings(config.service_level, config.review_days, config.rounding_days,
-                                _budget(store, config, now), config.time_limit_seconds)
+                                budget, config.time_limit_seconds)
     proposal = build_proposals(positions, terms, settings)
     lines = proposal.lines
     for line in lines:
@@ -86,18 +85,6 @@ def purchase_proposals(context: dg.AssetExecutionContext, config: ProposalConfig
             or "none"),
         "short": dg.MetadataValue.json(basket.short if basket else {}),
     })
-
-
-def _budget(store, config: ProposalConfig, now: datetime) -> float | None:
-    budgets = [b for b in (config.budget_per_run,) if b is not None]
-    if config.budget_per_week is not None:
-        monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
-                                                               microsecond=0)
-        spent = 0.0
-        if store.table_exists("purchasing.purchase_orders"):
-            spent = float(store.read(SPENT_THIS_WEEK_SQL, [monday])["spent"].iloc[0])
-        budgets.append(max(config.budget_per_week - spent, 0.0))
-    return min(budgets) if budgets else None
 
 
 def _baskets_table(proposal) -> str:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from supplier_pipeline.lib.purchasing.basket import Basket, Need, Shipping, Term, optimise
 from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
+from supplier_pipeline.lib.warehouse import Warehouse
 
 # The basket considers each part's cheapest few eligible offers (landed): a dearer one wins
 # only by filling a basket, which the top few already can; it keeps big runs solvable.
@@ -33,6 +35,29 @@ class Proposal:
     basket: Basket | None
     deferred: list[dict] = field(default_factory=list)  # lines the budget left for later
     no_offer: dict[str, str] = field(default_factory=dict)  # part -> why nothing is eligible
+
+
+# POs of this week that are committed (approved or beyond): what the weekly budget has left.
+SPENT_THIS_WEEK_SQL = """
+select coalesce(sum(total), 0) as spent from purchasing.purchase_orders
+where state in ('approved', 'sent', 'acknowledged', 'partly_received', 'received')
+  and created_at >= ?
+"""
+
+
+def budget_for_run(store: Warehouse, per_run: float | None, per_week: float | None,
+                   now: datetime) -> float | None:
+    """What this run may propose: the smaller of the run's budget and what the week's (from
+    Monday) has left after the POs already committed; None when neither is set."""
+    budgets = [per_run] if per_run is not None else []
+    if per_week is not None:
+        monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
+                                                               microsecond=0)
+        spent = 0.0
+        if store.table_exists("purchasing.purchase_orders"):
+            spent = float(store.read(SPENT_THIS_WEEK_SQL, [monday])["spent"].iloc[0])
+        budgets.append(max(per_week - spent, 0.0))
+    return min(budgets) if budgets else None
 
 
 def offer_terms(row) -> Term:
