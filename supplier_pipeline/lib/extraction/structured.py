@@ -258,3 +258,54 @@ def structured_fields(html: str, page: Selector, url: str | None = None) -> dict
     if claims:
         result[CLAIMS] = Found("\n".join(claims), "structured", None)
     return result
+
+
+def _by_id(products: list[dict]) -> dict[str, dict]:
+    return {str(p["@id"]): p for p in products if isinstance(p.get("@id"), str)}
+
+
+def _variant_name(variant: dict, varies_by: list[str]) -> list[str]:
+    """What tells a variant apart: the properties its group varies by (`color`, `size`), in
+    that order."""
+    names = []
+    for prop in varies_by:
+        value = text(variant.get(prop.rsplit("/", 1)[-1]))
+        if value:
+            names.append(value)
+    return names
+
+
+def variant_fields(items: list) -> list[tuple[str, list[str], dict[str, Found]]] | None:
+    """The variants of the page's product as JSON-LD states them, each (its id, what tells
+    it apart, its fields): a ProductGroup's `hasVariant` (inline or by `@id`), or a product's
+    offers that carry SKUs of their own (one offer per colour or grade). None when the page
+    states fewer than two distinct SKUs: it is one product. Offers with an `eligibleQuantity`
+    are price breaks of one product, never variants."""
+    products = _products(items)
+    known = _by_id(products)
+    group = next((p for p in products if "productgroup" in _type_names(p)
+                  and isinstance(p.get("hasVariant"), list)), None)
+    if group is not None:
+        varies = group.get("variesBy") or []
+        varies = [str(v) for v in (varies if isinstance(varies, list) else [varies])]
+        found = []
+        for index, variant in enumerate(group["hasVariant"]):
+            if isinstance(variant, dict) and set(variant) <= {"@id", "@type"}:
+                variant = known.get(str(variant.get("@id")), variant)
+            if not isinstance(variant, dict):
+                continue
+            fields = _from_product({**variant, "offers": variant.get("offers")
+                                    or group.get("offers")}, "json-ld")
+            ident = text(variant.get("productID")) or text(variant.get("@id")) or str(index)
+            found.append((ident, _variant_name(variant, varies), fields))
+    else:
+        product = _main_product(products)
+        offers = _offers(product) if product else []
+        if any(isinstance(o.get("eligibleQuantity"), dict) for o in offers):
+            return None
+        found = [(text(o.get("@id")) or str(index), [n] if (n := text(o.get("name"))) else [],
+                  _from_product({**product, "offers": o, "sku": o.get("sku"),
+                                 "name": product.get("name")}, "json-ld"))
+                 for index, o in enumerate(offers) if text(o.get("sku"))]
+    skus = {fields["sku"].value for _, _, fields in found if "sku" in fields}
+    return found if len(found) > 1 and len(skus) > 1 else None

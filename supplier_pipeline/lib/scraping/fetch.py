@@ -198,13 +198,21 @@ class Fetcher:
     async def allowed(self, url: str) -> bool:
         if not self.politeness.respect_robots:
             return True
+        parser = await self._robots_of(url)
+        return parser is None or parser.can_fetch(self.user_agent, url)
+
+    async def robots_sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of `url`'s origin names (`Sitemap:` lines)."""
+        parser = await self._robots_of(url)
+        return list((parser.site_maps() or []) if parser else [])
+
+    async def _robots_of(self, url: str) -> RobotFileParser | None:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self.robots:
             # One read per origin, shared by every request that arrives while it is running.
             self.robots[origin] = asyncio.ensure_future(self._read_robots(origin))
-        parser = await self.robots[origin]
-        return parser is None or parser.can_fetch(self.user_agent, url)
+        return await self.robots[origin]
 
     async def _read_robots(self, origin: str) -> RobotFileParser | None:
         """The origin's robots.txt; None (everything allowed) when it has none."""

@@ -9,6 +9,10 @@ pages are then fetched at once, their addresses from `page_url` (relative ones l
 next link with its page number changed. Without a count, next links are followed. A page
 past the end (404 or no products) ends that listing, never the scrape; the first page of the
 only listing must show products (a layout change is a `parse_error`, not an empty shop).
+
+Categories can be discovered: the links of a menu (`listing.categories`) are read as more
+start paths. A menu also links to pages that are no listing ("Contatti", a blog): such a
+page shows no products and ends its listing like a category gone empty.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from parsel import Selector
 from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields, first_match
 from supplier_pipeline.lib.scraping.fetch import FetchFailed
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
-from supplier_pipeline.lib.scraping.safety import redact_url
+from supplier_pipeline.lib.scraping.safety import SupplierHosts, redact_url
 from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
 
 MAX_LISTING_PAGES = 2000
+MAX_CATEGORIES = 500  # a menu linking to more is a site map, not a category menu
 PageGetter = Callable[[str], Awaitable[str | None]]
 Found = Callable[["Listed"], None]
 
@@ -113,9 +118,10 @@ class ListingReader:
     """Reads a supplier's listings and hands each product on once."""
 
     def __init__(self, config: SupplierConfig, get: PageGetter, fetches: list[Fetch],
-                 found: Found, in_flight: int):
+                 found: Found, in_flight: int, hosts: SupplierHosts | None = None):
         self.config, self.rules = config, config.listing
         self.get, self.fetches, self.found, self.in_flight = get, fetches, found, in_flight
+        self.hosts = hosts
         self.seen: set[str] = set()
         self.products = 0
 
@@ -123,9 +129,34 @@ class ListingReader:
         paths = [self.rules.start_path, *self.rules.start_paths]
         return [self.config.url(p) for p in dict.fromkeys(p for p in paths if p)]
 
+    async def categories(self) -> list[str]:
+        """The category listings the menu links to, each once, on the supplier's hosts; a
+        menu that shows none is a parse error (the layout changed)."""
+        rule = self.rules.categories
+        if rule is None:
+            return []
+        url = self.config.url(rule.page)
+        html = await self.get(url)
+        links = Selector(text=html or "").css(rule.links).getall()
+        pattern = re.compile(rule.match) if rule.match else None
+        found = []
+        for link in links:
+            target = urljoin(url, link.strip()).partition("#")[0]
+            if (target and target != url and (self.hosts is None or self.hosts.allows(target))
+                    and (pattern is None or pattern.search(target))):
+                found.append(target)
+        found = list(dict.fromkeys(found))
+        if not found or len(found) > MAX_CATEGORIES:
+            mark_parse_error(self.fetches, url)
+            raise FetchFailed(Outcome.PARSE_ERROR, url, f"{len(found)} category links match "
+                              f"{rule.links!r}" + (f" and {rule.match!r}" if pattern else "")
+                              + (": has the menu changed?" if not found else
+                                 f", more than {MAX_CATEGORIES}: is it the category menu?"))
+        return found
+
     async def read_all(self) -> int:
         """Every listing, side by side; the number of distinct products handed on."""
-        starts = self.starts()
+        starts = list(dict.fromkeys(self.starts() + await self.categories()))
         await asyncio.gather(*(self._listing(url, strict=len(starts) == 1) for url in starts))
         if starts and not self.products:
             raise FetchFailed(Outcome.PARSE_ERROR, starts[0], f"none of the {len(starts)} "

@@ -21,6 +21,7 @@ from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
 from supplier_pipeline.lib.scraping.extract import extract_field
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
+from supplier_pipeline.lib.scraping.listing import ListingReader
 from supplier_pipeline.lib.scraping.observe import observation
 from supplier_pipeline.lib.scraping.session import CookieStore, LoginFailed, Session
 from supplier_pipeline.lib.suppliers.config import FieldRule, SupplierConfig
@@ -103,6 +104,14 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
 
             start = config.listing.start_path or next(iter(config.listing.start_paths), None)
             listing_url = config.url(start) if start else None
+            if listing_url is None and config.listing.categories:
+                engine = config.listing.engine
+                menu = ListingReader(config, lambda target: get(target, engine, None),
+                                     fetcher.log, lambda _: None, 1, fetcher.hosts)
+                found = await menu.categories()
+                report.rows.append(ProbeRow("listing", "categories", f"{len(found)} found",
+                                            config.listing.categories.links))
+                listing_url = found[0]
             html = (await get(listing_url, config.listing.engine, config.listing.wait_for)
                     if listing_url else None)
             items = Selector(text=html or "").css(config.listing.item) if html else []

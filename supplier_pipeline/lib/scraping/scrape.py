@@ -148,22 +148,28 @@ async def _offers(config: SupplierConfig, mode: Mode, fetcher: Fetcher,
         else:
             results[-1] = [_from_listing(config, listed, observed_at)]
 
-    reader = ListingReader(config, listing_get, fetcher.log, found, workers)
+    reader = ListingReader(config, listing_get, fetcher.log, found, workers, fetcher.hosts)
 
     async def from_sitemaps() -> None:
         rules = config.listing
-        if not rules.sitemap:
+        if not (rules.sitemap or rules.sitemaps_from_robots):
             return
         if not config.product:
-            raise FetchFailed(Outcome.PARSE_ERROR, config.url(rules.sitemap[0]),
-                              "listing.sitemap gives product URLs only: add a `product` section")
+            raise FetchFailed(Outcome.PARSE_ERROR, config.base_url, "listing.sitemap gives "
+                              "product URLs only: add a `product` section")
+        maps = [config.url(u) for u in rules.sitemap]
+        if rules.sitemaps_from_robots:
+            named = await fetcher.robots_sitemaps(config.base_url)
+            if not named:
+                raise FetchFailed(Outcome.PARSE_ERROR, config.url("/robots.txt"),
+                                  "robots.txt names no sitemap (listing.sitemaps_from_robots)")
+            maps += named
 
         async def get_bytes(url: str) -> bytes:
             return (await fetcher.get(url)).content
 
-        urls = await sitemap_urls([config.url(u) for u in rules.sitemap], get_bytes,
-                                  fetcher.hosts, int(config.limits.max_body_mb * 1e6),
-                                  rules.sitemap_match)
+        urls = await sitemap_urls(list(dict.fromkeys(maps)), get_bytes, fetcher.hosts,
+                                  int(config.limits.max_body_mb * 1e6), rules.sitemap_match)
         reader.hand_on([Listed.from_url(url) for url in urls])
 
     async def read_sources() -> None:

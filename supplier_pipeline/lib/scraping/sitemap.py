@@ -1,7 +1,8 @@
 """Product URLs from a shop's sitemaps: one request can list every product, where a listing
 crawl needs a page per two dozen products.
 
-A sitemap index is followed to its sitemaps, gzip files (`.gz`, or gzip bytes whatever the
+A sitemap index is followed to its product sitemaps (all its sitemaps when none is named
+for products), gzip files (`.gz`, or gzip bytes whatever the
 name) are read within the supplier's body limit, and only URLs on the supplier's hosts are
 kept: a sitemap is the shop's own text and may point anywhere.
 """
@@ -20,6 +21,24 @@ from supplier_pipeline.lib.scraping.safety import SupplierHosts
 
 MAX_SITEMAPS = 200  # index files that list more are refused rather than read for hours
 BytesGetter = Callable[[str], Awaitable[bytes]]
+# A shop's sitemap index (the one robots.txt names) lists its posts, pages, categories and
+# products side by side (Yoast: post-sitemap.xml, product_cat-sitemap.xml,
+# product-sitemap1.xml). Only product sitemaps are followed when the index names some: the
+# other pages are no product pages.
+_PRODUCT_MAP = re.compile(r"produ[ck]t|prodott|produit|artikel|articol", re.IGNORECASE)
+_TAXONOMY_MAP = re.compile(r"cat(?:egor|\b|_|-)|tag|brand|marc|marque|attribut",
+                           re.IGNORECASE)
+
+
+def product_sitemaps(maps: list[str]) -> list[str]:
+    """The sitemaps of an index worth following: those named for products, when some are;
+    else all of them."""
+    def named_for_products(url: str) -> bool:
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        return bool(_PRODUCT_MAP.search(name)) and not _TAXONOMY_MAP.search(name)
+
+    chosen = [m for m in maps if named_for_products(m)]
+    return chosen or maps
 
 
 def _gunzip(data: bytes, limit: int, url: str) -> bytes:
@@ -68,7 +87,7 @@ async def sitemap_urls(start: list[str], get: BytesGetter, hosts: SupplierHosts 
             raise FetchFailed(Outcome.PARSE_ERROR, url, f"more than {MAX_SITEMAPS} sitemaps: "
                               "is this the product sitemap?")
         maps, pages = parse_sitemap(await get(url), url, limit)
-        queue.extend(m for m in maps if hosts is None or hosts.allows(m))
+        queue.extend(m for m in product_sitemaps(maps) if hosts is None or hosts.allows(m))
         for page in pages:
             if (hosts is None or hosts.allows(page)) and (not pattern or pattern.search(page)):
                 urls[page] = None

@@ -149,15 +149,34 @@ class PageRules(Strict):
             if isinstance(rule, dict) else rule for name, rule in rules.items()}}
 
 
+class Categories(Strict):
+    """Category discovery: the listings a shop's menu links to, read like start_paths, so that a
+    category the shop adds is scraped without editing the supplier's file."""
+
+    links: str  # CSS selector of the menu's category links, e.g. "#menu a::attr(href)"
+    page: str = "/"  # the page whose menu is read
+    match: str | None = None  # a regex the links must match (e.g. '/\d+-[a-z-]+$')
+
+    @field_validator("match")
+    @classmethod
+    def compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
 class Listing(PageRules):
     start_path: str | None = None
     # More listings of the same supplier (one per category), read like start_path; a product
     # seen in several is one offer.
     start_paths: list[str] = []
+    categories: Categories | None = None
     # Product sitemaps (index files followed, .gz read) as a source of product URLs: each is
     # read on its product page, in both scrapes. `sitemap_match`: a regex the URLs must match.
+    # `sitemaps_from_robots`: also the sitemaps robots.txt names (`Sitemap:` lines).
     sitemap: list[str] = []
     sitemap_match: str | None = None
+    sitemaps_from_robots: bool = False
     # "Showing 1-24 of 440" / "Mostrando 1-24 di 440 articoli": the page count is computed from
     # it. Unset: the usual places (.woocommerce-result-count, .showing, .toolbar-amount, ...).
     result_count: FieldRule | None = None
@@ -180,8 +199,10 @@ class Listing(PageRules):
 
     @model_validator(mode="after")
     def has_a_start(self) -> Listing:
-        if not (self.start_path or self.start_paths or self.sitemap):
-            raise ValueError("a listing needs start_path, start_paths or sitemap")
+        if not (self.start_path or self.start_paths or self.categories or self.sitemap
+                or self.sitemaps_from_robots):
+            raise ValueError("a listing needs start_path, start_paths, categories, sitemap or "
+                             "sitemaps_from_robots")
         return self
 
     @model_validator(mode="after")
