@@ -258,3 +258,35 @@ def test_order_terms_per_supplier_and_category_reach_the_warehouse(tmp_path, mon
     assert terms.values.tolist() == [[None, 2, 1], ["display", 1, 5]]
     fee = store.get().read("select handling_fee from raw.suppliers")["handling_fee"].iloc[0]
     assert float(fee) == 2.5
+
+
+def test_every_supplier_file_key_is_in_the_readme_reference():
+    """A key added to the supplier file without a line in the README's reference fails here:
+    the reference is what someone onboarding a shop reads."""
+    import re
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from supplier_pipeline.lib.suppliers import config as models
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    reference = readme.split("### Supplier file reference", 1)[1].split("\n#", 1)[0]
+    documented = set(re.findall(r"`([a-z_.]+)`", reference))
+
+    def keys(model: type[BaseModel], prefix: str) -> list[str]:
+        found = []
+        for name, info in model.model_fields.items():
+            mapping = getattr(info.annotation, "__origin__", None) is dict  # per category
+            inner = [] if mapping else [
+                a for a in (info.annotation, *getattr(info.annotation, "__args__", ()))
+                if isinstance(a, type) and issubclass(a, BaseModel)]
+            if inner and inner[0] is not models.FieldRule:
+                found += keys(inner[0], f"{prefix}{name}.")
+            else:
+                found.append(f"{prefix}{name}")
+        return found
+
+    missing = [k for k in keys(models.SupplierConfig, "") if k not in documented
+               and not any(d.startswith(k + ".") for d in documented)]
+    assert missing == []
