@@ -19,6 +19,9 @@ OBSERVATION_COLUMNS = [
     ("pack_size", "integer"), ("problems", "varchar"), ("field_sources", "varchar"),
     ("price_breaks", "varchar"),  # JSON: [{"min_qty", "price_net", "price_gross"}, ...]
     ("loaded_at", "timestamptz"),  # when the partition landed: incremental marts start there
+    # a back-order's expected day at the supplier (lib/scraping/backorder.py); last, so that a
+    # warehouse that gains it by `add column` has the same column order as a new one
+    ("backorder_until", "date"),
 ]
 
 TABLES: dict[str, list[tuple[str, str]]] = {

@@ -62,6 +62,7 @@ priced_offers as (
         offer.price_net,
         offer.stock_state,
         offer.stock_qty,
+        offer.backorder_until,
         matches.pack_size,
         matches.confidence as match_confidence,
         suppliers.lead_time_days,

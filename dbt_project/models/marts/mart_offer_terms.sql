@@ -2,9 +2,14 @@
   Every offer purchasing may order a part from, with the terms ordering needs: the price at
   each quantity break, packs, the minimum order quantity and order multiple (the supplier
   file's, per category or for all parts), the stock the shop shows, lead time, and the
-  supplier's shipping fee, free-shipping threshold, minimum order value and handling fee. An offer is eligible only when it is
-  in stock, was seen in its supplier's last good scrape, and is not older than
-  `stale_after_hours`; ineligible_reason says why not.
+  supplier's shipping fee, free-shipping threshold, minimum order value and handling fee. An
+  offer is eligible only when it is in stock or back-ordered with a known date, was seen in
+  its supplier's last good scrape, and is not older than `stale_after_hours`;
+  ineligible_reason says why not.
+
+  A back-order's lead time is the days until the supplier expects it plus the supplier's own
+  lead time: the supplier ships when it has the part, and the delivery takes as long then as
+  it does today. A back-order without a date has no lead time to plan with, so it waits.
 #}
 with
 
@@ -73,6 +78,20 @@ categories as (
 
 ),
 
+-- days until the supplier has the part: 0 on the shelf, null when nobody can say
+availability as (
+
+    select
+        *,
+        case
+            when is_available then 0
+            when stock_state = 'backorder' and backorder_until is not null
+                then greatest(backorder_until - cast({{ current_ts() }} as date), 0)
+        end as days_until_available
+    from offers
+
+),
+
 terms as (
 
     select
@@ -86,7 +105,10 @@ terms as (
         offers.pack_size,
         offers.stock_state,
         offers.stock_qty,
-        offers.lead_time_days,
+        offers.backorder_until,
+        offers.days_until_available,
+        offers.lead_time_days as supplier_lead_time_days,
+        offers.lead_time_days + coalesce(offers.days_until_available, 0) as lead_time_days,
         offers.landed_unit_price,
         coalesce(suppliers.shipping_fee, 0) as shipping_fee,
         suppliers.free_shipping_above,
@@ -98,13 +120,15 @@ terms as (
             as order_multiple,
         offers.hours_since_observed,
         case
-            when not offers.is_available then 'not in stock at the supplier'
+            when offers.stock_state = 'backorder' and offers.backorder_until is null
+                then 'back-order with no date shown'
+            when offers.days_until_available is null then 'not in stock at the supplier'
             when offers.is_stale
                 then 'not seen for more than {{ var("stale_after_hours") }} hours'
             when last_seen.window_start < last_good_scrape.window_start
                 then 'missing from the supplier''s last good scrape'
         end as ineligible_reason
-    from offers
+    from availability as offers
     inner join suppliers on offers.supplier_id = suppliers.supplier_id
     left join latest_breaks
         on offers.supplier_id = latest_breaks.supplier_id

@@ -33,9 +33,10 @@ __all__ = ["FIELDS", "Found", "decode", "extract_product", "heuristic_fields", "
            "structured_fields"]
 
 # stock_qty: the quantity the shop says it holds; vat_included: whether the stored price
-# includes VAT, as its own data says ("true" / "false") or the label shown beside it.
+# includes VAT, as its own data says ("true" / "false") or the label shown beside it;
+# available_from: when a back-order is expected (schema.org availabilityStarts).
 FIELDS = ("name", "price", "currency", "availability", "sku", "gtin", "mpn", "brand",
-          "price_breaks", "stock_qty", "vat_included")
+          "price_breaks", "stock_qty", "vat_included", "available_from")
 T = TypeVar("T")
 
 

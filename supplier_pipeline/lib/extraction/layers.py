@@ -28,7 +28,7 @@ CORE = ("title", "price", "stock", "sku")
 OURS = {"name": "title", "price": "price", "currency": "currency", "availability": "stock",
         "sku": "sku", "gtin": "ean", "mpn": "mpn", "brand": "brand",
         "price_breaks": "price_breaks", "stock_qty": "stock_qty",
-        "vat_included": "vat_included"}
+        "vat_included": "vat_included", "available_from": "available_from"}
 # What a selector's ::text / ::attr() reads; without it the selector names the element.
 PSEUDO = re.compile(r"\s*::(?:text|attr\([^)]*\))\s*$")
 

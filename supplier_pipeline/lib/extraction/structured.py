@@ -174,7 +174,8 @@ def _from_product(product: dict, layer: str) -> dict[str, Found]:
         out["availability"] = Found(state, layer, confidence)
     priced = next((o for o in offers if _price(o)[0]), offers[0] if offers else {})
     for name, value in (("stock_qty", quantity(priced.get("inventoryLevel"))),
-                        ("vat_included", vat_included(priced))):
+                        ("vat_included", vat_included(priced)),
+                        ("available_from", text(priced.get("availabilityStarts")))):
         if value is not None:
             out[name] = Found(value, layer, confidence)
     tiers = _structured_breaks(offers)

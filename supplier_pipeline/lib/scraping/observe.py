@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from supplier_pipeline.lib.scraping import normalise
+from supplier_pipeline.lib.scraping import backorder, normalise
 from supplier_pipeline.lib.scraping.normalise import decimal_or_none
 from supplier_pipeline.lib.scraping.records import Observation
 from supplier_pipeline.lib.scraping.safety import redact_url
@@ -50,6 +50,19 @@ def _vat_included(config: SupplierConfig, fields: dict[str, str | None],
     return config.price.vat_included, "supplier price.vat_included"
 
 
+def _backorder_until(obs: Observation, stated: str | None, locale: str) -> None:
+    """The day a back-order is expected: the date stated apart from the stock text (schema.org
+    `availabilityStarts`, a feed column or selector named `available_from`), else a date or
+    delay in the stock text. `sources` says which one it was."""
+    for name, text in (("available_from", stated), ("stock", obs.stock_text)):
+        expected = backorder.expected_date(text, obs.observed_at, locale)
+        if expected.problem:
+            obs.problems.append(f"{name}: {expected.problem}")
+        if expected.on is not None:
+            obs.backorder_until, obs.sources["backorder_until"] = expected.on, name
+            return
+
+
 def observation(config: SupplierConfig, fields: dict[str, str | None], observed_at: datetime,
                 url: str | None = None, sources: dict[str, str] | None = None) -> Observation:
     """Normalise one offer's texts; unreadable values stay None/unknown with a problem noted.
@@ -87,6 +100,8 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
         obs.stock_state, obs.stock_qty = reading.state, reading.quantity
         if reading.problem and reading.state == "unknown":
             obs.problems.append(f"stock: {reading.problem}")
+        if obs.stock_state == "backorder":
+            _backorder_until(obs, fields.get("available_from"), config.price.locale)
     title = obs.title or ""
     obs.brand = normalise.brand(fields.get("brand"))
     obs.device_model = normalise.device_model(fields.get("brand"), fields.get("device_model"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -59,6 +59,9 @@ class Observation:
     stock_text: str | None = None
     stock_state: str = "unknown"
     stock_qty: int | None = None
+    # A back-order's expected day at the supplier (the date shown, or observed_at + the delay
+    # shown): a date, so that it does not go stale the way "in 5 days" would; None otherwise.
+    backorder_until: date | None = None
     brand: str | None = None
     device_model: str | None = None
     part_type: str | None = None

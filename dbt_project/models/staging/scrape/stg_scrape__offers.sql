@@ -26,6 +26,8 @@ renamed as (
         currency,
         stock_state,
         stock_qty,
+        -- the day a back-order is expected at the supplier; null when the shop shows none
+        cast(backorder_until as date) as backorder_until,
         ---------- attributes (feeds carry them on every scrape)
         brand,
         device_model,
