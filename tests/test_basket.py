@@ -153,3 +153,75 @@ def test_the_weekly_budget_counts_what_this_week_already_committed(tmp_path):
     po(400, wednesday - timedelta(days=3), approve=True)  # last week (Sunday)
     assert budget_for_run(store, 900, 1000, wednesday) == 700
     assert budget_for_run(store, None, 200, wednesday) == 0.0
+
+
+# Back-orders with a date (issue #17): counted on from their day, after the shelf ----------
+
+def backorder(**row) -> dict:
+    """A mart_offer_terms row back-ordered until 11 December, 10 days away: 12 days with the
+    supplier's 2-day delivery."""
+    return {"stock_state": "backorder", "backorder_until": "2026-12-11",
+            "days_until_available": 10, "supplier_lead_time_days": 2, "lead_time_days": 12,
+            **row}
+
+
+def test_a_dated_back_order_is_ordered_when_no_shelf_has_the_part_and_says_when():
+    terms = terms_frame([
+        backorder(part_id="p1", supplier_id="A", supplier_sku="a1", price_net=8.0,
+                  landed_unit_price=8.0),
+        {"part_id": "p1", "supplier_id": "B", "supplier_sku": "b1", "price_net": 6.0,
+         "landed_unit_price": 6.0, "stock_state": "backorder", "is_eligible": False,
+         "ineligible_reason": "back-order with no date shown"},
+    ])
+    positions = positions_frame([{"part_id": "p1"}])
+    line, = build_proposals(positions, terms, ProposalSettings(rounding_days=0)).lines
+    assert line["supplier_id"] == "A"
+    assert ("back-order: A expects it on 2026-12-11, 12 days to arrive (10 until then + 2 "
+            "delivery)") in line["reason"]
+    assert "of 12-day demand" in line["reason"]
+    # the wait is planned for: a higher reorder point than the same offer on the shelf
+    shelf = terms_frame([{"part_id": "p1", "supplier_id": "A", "supplier_sku": "a1",
+                          "price_net": 8.0, "landed_unit_price": 8.0}])
+    on_shelf, = build_proposals(positions, shelf, ProposalSettings(rounding_days=0)).lines
+    assert line["reorder_point"] > on_shelf["reorder_point"]
+    assert "back-order" not in on_shelf["reason"]
+
+
+def test_a_cheaper_back_order_waits_while_an_offer_on_the_shelf_has_the_part():
+    terms = terms_frame([
+        backorder(part_id="p1", supplier_id="A", supplier_sku="a1", price_net=8.0,
+                  landed_unit_price=8.0),
+        {"part_id": "p1", "supplier_id": "B", "supplier_sku": "b1", "price_net": 10.0,
+         "landed_unit_price": 10.0},
+    ])
+    line, = build_proposals(positions_frame([{"part_id": "p1"}]), terms,
+                            ProposalSettings(rounding_days=0)).lines
+    assert line["supplier_id"] == "B"
+    assert "of 2-day demand" in line["reason"]  # planned with the shelf's lead time
+    assert ("back-order A at 8.00 landed (expected 2026-12-11) passed over: offers on the "
+            "shelf first") in line["reason"]
+
+
+def test_a_back_order_with_no_date_is_never_ordered_and_says_why():
+    terms = terms_frame([{"part_id": "p1", "supplier_id": "A", "supplier_sku": "a1",
+                          "price_net": 8.0, "landed_unit_price": 8.0,
+                          "stock_state": "backorder", "is_eligible": False,
+                          "ineligible_reason": "back-order with no date shown"}])
+    proposal = build_proposals(positions_frame([{"part_id": "p1"}]), terms,
+                               ProposalSettings(rounding_days=0))
+    assert proposal.lines == []
+    assert proposal.no_offer == {"p1": "back-order with no date shown"}
+
+
+def test_a_back_order_supplies_only_what_the_shelf_cannot():
+    terms = [Term("p1", "A", "a1", ((1, 10.0),), stock_qty=3, lead_time_days=2),
+             Term("p1", "B", "b1", ((1, 5.0),), lead_time_days=12, backorder=True)]
+    shipping = {"A": Shipping(), "B": Shipping()}
+    for basket in (optimise([Need("p1", 7)], terms, shipping),
+                   greedy([Need("p1", 7)], terms, shipping)):
+        assert {line.supplier_id: line.quantity for line in basket.lines} == {"A": 3, "B": 4}
+        assert basket.short == {}
+    # a shipping fee on the shelf's basket is still worth paying rather than wait
+    fee = {"A": Shipping(fee=15.0), "B": Shipping()}
+    basket = optimise([Need("p1", 2)], terms, fee)
+    assert [(line.supplier_id, line.quantity) for line in basket.lines] == [("A", 2)]

@@ -4,7 +4,8 @@ Given how many units each part needs, choose supplier and quantity per line to m
 at their break prices plus shipping per supplier basket (free above the supplier's threshold),
 with minimum order values, packs, the stock a shop shows, and optional rounding up (to the next
 price break or towards free shipping) when it lowers the total and the extra units are within
-a few days of forecast demand. A part is split across suppliers when one lacks the stock.
+a few days of forecast demand. A part is split across suppliers when one lacks the stock, and
+back-ordered offers supply only what the offers on the shelf cannot.
 
 It is a small mixed-integer programme solved by HiGHS (scipy's `milp`) with a time limit; the
 greedy answer (each part from its cheapest landed offer) is the fallback and the yardstick.
@@ -21,6 +22,11 @@ import numpy as np
 # A part that no eligible offer can fully cover costs this much per missing unit in the model,
 # so the solver covers everything it can and reports the rest as short.
 SHORTFALL_PENALTY = 1e6
+# A back-ordered unit costs this much more in the model: the policy orders when the stock
+# left covers only the lead time of an offer on the shelf, so a unit that arrives later is
+# taken only when no offer on the shelf can supply it (its stock shown, its minimum order
+# value), and still before leaving the unit short.
+BACKORDER_PENALTY = 1e3
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,8 @@ class Term:
     breaks: tuple[tuple[int, float], ...]
     pack_size: int = 1
     stock_qty: int | None = None  # what the shop shows; None: it shows no number
-    lead_time_days: int = 0
+    lead_time_days: int = 0  # a back-order's includes the days until the supplier has it
+    backorder: bool = False
 
     def unit_price(self, quantity: int) -> float:
         price = self.breaks[0][1]
@@ -99,9 +106,9 @@ def basket_cost(lines: list[Line], shipping: dict[str, Shipping]) -> tuple[dict,
 def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
            prefer: str | None = None) -> Basket:
     """Each part from the offer that is cheapest for its quantity with a pro-rata share of
-    shipping, then the next one while stock runs short (the yardstick and the fallback). With
-    `prefer`, from that supplier whenever it has the part (how a shop buys from its usual
-    wholesaler)."""
+    shipping, then the next one while stock runs short (the yardstick and the fallback),
+    offers on the shelf before back-orders. With `prefer`, from that supplier whenever it has
+    the part on the shelf (how a shop buys from its usual wholesaler)."""
     by_part: dict[str, list[Term]] = defaultdict(list)
     for term in terms:
         by_part[term.part_id].append(term)
@@ -116,7 +123,7 @@ def greedy(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
             return unit + share
 
         offers = sorted(by_part.get(need.part_id, []),
-                        key=lambda t: (t.supplier_id != prefer, landed(t, left)))
+                        key=lambda t: (t.backorder, t.supplier_id != prefer, landed(t, left)))
         for term in offers:
             if left <= 0:
                 break
@@ -146,9 +153,16 @@ def optimise(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping]
         solved = _solve(needs, terms, shipping, time_limit)
     except _NoSolution:
         return fallback
-    if sum(solved.short.values()) > sum(fallback.short.values()) or (
-            sum(solved.short.values()) == sum(fallback.short.values())
-            and solved.total > fallback.total + 1e-6):
+    backordered = {(t.supplier_id, t.supplier_sku) for t in terms if t.backorder}
+
+    def worse(basket: Basket) -> tuple[int, int]:
+        """What a basket leaves undone: units short, then units that arrive late."""
+        late = sum(line.quantity for line in basket.lines
+                   if (line.supplier_id, line.supplier_sku) in backordered)
+        return sum(basket.short.values()), late
+
+    if worse(solved) > worse(fallback) or (
+            worse(solved) == worse(fallback) and solved.total > fallback.total + 1e-6):
         return fallback
     return solved
 
@@ -190,7 +204,8 @@ def _solve(needs: list[Need], terms: list[Term], shipping: dict[str, Shipping],
             cap = min(cap, term.stock_qty)
         packs = cap // term.pack_size
         min_qty, price = term.breaks[j]
-        cost[k0 + v] = price * term.pack_size + 1e-4 * term.lead_time_days  # ties: sooner
+        late = BACKORDER_PENALTY if term.backorder else 0.0
+        cost[k0 + v] = (price + late) * term.pack_size + 1e-4 * term.lead_time_days  # ties: sooner
         upper[k0 + v] = max(packs, 0)
         if len(term.breaks) > 1 or term.breaks[0][0] > 1:
             # a tier's quantity is at least its break and zero unless the tier is chosen

@@ -72,7 +72,8 @@ def offer_terms(row) -> Term:
     pack = max(_whole(row.pack_size, 1), 1) * max(_whole(row.order_multiple, 1), 1)
     stock = None if pd.isna(row.stock_qty) else int(row.stock_qty)
     return Term(row.part_id, row.supplier_id, row.supplier_sku,
-                tuple(sorted(breaks.items())), pack, stock, _whole(row.lead_time_days, 0))
+                tuple(sorted(breaks.items())), pack, stock, _whole(row.lead_time_days, 0),
+                backorder=row.stock_state == "backorder")
 
 
 def _whole(value, missing: int) -> int:
@@ -94,8 +95,11 @@ def build_proposals(positions: pd.DataFrame, terms: pd.DataFrame,
     """`positions`: mart_inventory_position with the forecast's demand per part; `terms`:
     mart_offer_terms. Parts with no eligible offer are listed in `no_offer`, never ordered."""
     eligible = terms[terms["is_eligible"].astype(bool)]
-    ranked = eligible.sort_values(["part_id", "landed_unit_price", "supplier_id"])
-    offers_of: dict[str, list] = {}  # part -> its eligible offers, cheapest landed first
+    # Offers on the shelf first: the policy plans with the first offer's lead time, so a
+    # back-order (its wait included) sets it only when no one has the part on the shelf.
+    ranked = eligible.assign(backorder=eligible["stock_state"] == "backorder").sort_values(
+        ["part_id", "backorder", "landed_unit_price", "supplier_id"])
+    offers_of: dict[str, list] = {}  # part -> its eligible offers, shelf first, then cheapest
     for offer in ranked.itertuples(index=False):
         offers_of.setdefault(offer.part_id, []).append(offer)
     reasons_of = terms.dropna(subset=["ineligible_reason"]).groupby("part_id")[
@@ -213,6 +217,7 @@ def _explained(line, policy: tuple, offers: list, basket: Basket) -> dict:
         runner = others[0]
         parts.append(f"runner-up {runner.supplier_id} at {float(runner.landed_unit_price):.2f}"
                      " landed")
+    parts += _backorder_notes(line, offers)
     if line.rounded_up:
         parts.append(f"{line.rounded_up} more than needed: cheaper in total (break or free "
                      "shipping)")
@@ -224,6 +229,23 @@ def _explained(line, policy: tuple, offers: list, basket: Basket) -> dict:
             "on_order": position.on_order, "reserved": position.reserved,
             "reorder_point": decided.reorder_point, "order_up_to": decided.order_up_to,
             "reason": "; ".join(parts)}
+
+
+def _backorder_notes(line, offers: list) -> list[str]:
+    """A back-order chosen, with its date and the lead time it makes; else the cheaper
+    back-orders left for an offer on the shelf."""
+    chosen = next(o for o in offers
+                  if (o.supplier_id, o.supplier_sku) == (line.supplier_id, line.supplier_sku))
+    if chosen.backorder:
+        return [f"back-order: {chosen.supplier_id} expects it on "
+                f"{pd.Timestamp(chosen.backorder_until):%Y-%m-%d}, "
+                f"{int(chosen.lead_time_days)} days to arrive "
+                f"({int(chosen.days_until_available)} until then + "
+                f"{int(chosen.supplier_lead_time_days)} delivery)"]
+    return [f"back-order {o.supplier_id} at {float(o.landed_unit_price):.2f} landed "
+            f"(expected {pd.Timestamp(o.backorder_until):%Y-%m-%d}) passed over: offers on "
+            "the shelf first" for o in offers
+            if o.backorder and o.landed_unit_price < chosen.landed_unit_price]
 
 
 def _landed(unit_price: float, supplier: str, basket: Basket) -> float:
