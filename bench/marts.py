@@ -52,7 +52,8 @@ select
     null::varchar as part_type, null::varchar as quality, null::varchar as colour,
     null::varchar as ean, null::varchar as mpn, null::integer as pack_size,
     null::varchar as problems, null::varchar as field_sources, null::varchar as price_breaks,
-    timestamptz '2026-10-01 00:06:00+00' + w * interval 4 hour as loaded_at
+    timestamptz '2026-10-01 00:06:00+00' + w * interval 4 hour as loaded_at,
+    null::date as backorder_until
 from windows, offers
 """
 
@@ -158,7 +159,8 @@ def main() -> None:
                        supplier_sku, observed_at + interval '4 hours', title, url, price_text,
                        price_net, price_gross, currency, vat_rate, stock_text, stock_state,
                        stock_qty, brand, device_model, part_type, quality, colour, ean, mpn,
-                       pack_size, problems, field_sources, price_breaks, now()
+                       pack_size, problems, field_sources, price_breaks, now(),
+                       backorder_until
                 from raw.supplier_offers
                 where window_start = (select max(window_start) from raw.supplier_offers)""")
         update_pg = dbt(pg, "run", "--select", SELECT)

@@ -58,7 +58,7 @@ select
     cast(8050000000000 + s * 100000 + o as varchar), 'MPN-' || o, 1, null,
     '{{"colour": "title", "ean": "json-ld", "price": "css:.price-box .price", '
         || '"stock": "css:.availability", "title": "json-ld"}}', null,
-    timestamptz '{start}' + w * interval 4 hour + interval 9 minute
+    timestamptz '{start}' + w * interval 4 hour + interval 9 minute, null
 from shown
 """
 

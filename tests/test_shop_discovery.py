@@ -48,7 +48,7 @@ GROUP = {"@context": "https://schema.org", "@graph": [
           "color": "nero", "offers": offer("12.50", "InStock", quantity=7)},
          {"@id": "#blu"},
          {"@type": "Product", "sku": "COV-13-ROSSO", "color": "rosso",
-          "offers": offer("13.00", "BackOrder")}]},
+          "offers": offer("13.00", "BackOrder", availabilityStarts="2099-01-15")}]},
     {"@type": "Product", "@id": "#blu", "sku": "COV-13-BLU", "color": "blu",
      "offers": offer("12.90", "OutOfStock")}]}
 # One product, two offers with SKUs of their own: two grades of one battery.
@@ -253,6 +253,9 @@ def test_json_ld_variants_become_offers_with_their_own_titles_and_sources():
                       "COV-13-ROSSO": "Cover iPhone 13 - rosso"}
     assert all(s["price"] == "json-ld variants" and s["title"] == "selector h1::text"
                for _, s in offers)
+    # only the back-ordered variant states its day
+    assert {f["sku"]: f["available_from"] for f, _ in offers} == {
+        "COV-13-NERO": None, "COV-13-BLU": None, "COV-13-ROSSO": "2099-01-15"}
     grades = variation_fields({"title": "Batteria S21", "sku": "BAT-S21"}, {},
                               variations(product_page("batteria-s21")))
     assert [(f["sku"], f["title"], f["stock_qty"]) for f, _ in grades] == [

@@ -45,6 +45,7 @@ class Variation:
     source: str
     title: str | None = None
     vat_included: str | None = None  # "true" / "false" when the variant states it
+    available_from: str | None = None  # a back-order's day (schema.org availabilityStarts)
 
 
 def _text(html: object) -> str:
@@ -110,7 +111,8 @@ def _json_ld(html: str) -> list[Variation] | None:
             sku=value["sku"] or "", ident=ident, names=tuple(names),
             price=FeedNumber(value["price"]) if value["price"] else None,
             stock=value["availability"], quantity=value["stock_qty"], source=JSON_LD_SOURCE,
-            title=value["name"], vat_included=value["vat_included"]))
+            title=value["name"], vat_included=value["vat_included"],
+            available_from=value["available_from"]))
     return offers
 
 
@@ -138,6 +140,10 @@ def variation_fields(parent: dict[str, str], parent_sources: dict[str, str],
         fields = {**parent, "sku": sku, "title": title, "price": variation.price,
                   "stock": variation.stock, "stock_qty": variation.quantity}
         own = ["sku", "price", "stock", "stock_qty"]
+        # The parent's back-order day is not this variation's: it states its own or none.
+        fields["available_from"] = variation.available_from
+        if variation.available_from:
+            own.append("available_from")
         if variation.vat_included is not None:
             fields["vat_included"] = variation.vat_included
             own.append("vat_included")
