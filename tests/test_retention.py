@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from supplier_pipeline.cli import main
-from supplier_pipeline.lib.retention import compact_raw, retention_days
-from supplier_pipeline.lib.scraping.records import Observation
+from supplier_pipeline.lib.retention import (
+    compact_raw,
+    fetch_log_days,
+    prune_fetch_log,
+    retention_days,
+)
+from supplier_pipeline.lib.scraping.records import Fetch, Observation, Outcome
 from supplier_pipeline.lib.scraping.scrape import ScrapeResult
 from supplier_pipeline.lib.scraping.store import store_scrape
 from supplier_pipeline.lib.warehouse import Warehouse
@@ -184,4 +189,44 @@ def test_weekly_job_reports_what_it_removed(tmp_path, monkeypatch):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["removed raw.supplier_offers"].value > 0
     assert metadata["removed raw.supplier_catalog"].value == 0
+    assert metadata["fetch_log_retention_days"].value == 90
+    assert metadata["removed raw.fetch_log"].value == 0  # the windows are days old
     assert metadata["size_after"].value > 0
+
+
+def test_fetch_log_age_comes_from_the_environment():
+    assert fetch_log_days({}) == 90
+    assert fetch_log_days({"FETCH_LOG_RETENTION_DAYS": "30"}) == 30
+    assert fetch_log_days({"FETCH_LOG_RETENTION_DAYS": "keep"}) is None
+    with pytest.raises(ValueError, match="FETCH_LOG_RETENTION_DAYS"):
+        fetch_log_days({"FETCH_LOG_RETENTION_DAYS": "a month"})
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def logged(request, tmp_path):
+    """Two suppliers' fetch logs, one window a day for 40 days, three requests a window."""
+    store = (Warehouse(None, tmp_path / "w.duckdb") if request.param == "duckdb"
+             else Warehouse(request.getfixturevalue("postgres_dsn")))
+    for day in range(40):
+        window = T0 + timedelta(days=day, hours=8)
+        for supplier in ("s", "t"):
+            fetches = [Fetch(supplier, f"https://shop/p/{k}", Outcome.OK, 200, 50.0, 1000, 1,
+                             window + timedelta(minutes=k)) for k in range(3)]
+            store_scrape(store, ScrapeResult(supplier, "prices", [], fetches), window,
+                         f"run-{supplier}-{day}", "ok", None)
+    return store
+
+
+def test_old_fetch_log_windows_are_deleted_whole_and_recent_ones_kept(logged):
+    now = T0 + timedelta(days=40)
+    dry = prune_fetch_log(logged, 30, dry_run=True, now=now)
+    assert (dry.rows_before, dry.removed) == (240, 2 * 3 * 10)
+    assert len(logged.read("select * from raw.fetch_log")) == 240
+    done = prune_fetch_log(logged, 30, now=now)
+    assert done.removed == 60
+    left = logged.read("select supplier_id, window_start, count(*) as n from raw.fetch_log "
+                       "group by 1, 2")
+    cutoff = pd.Timestamp(now - timedelta(days=30))
+    assert len(left) == 2 * 30 and (left["n"] == 3).all()
+    assert (pd.to_datetime(left["window_start"], utc=True) >= cutoff).all()
+    assert prune_fetch_log(logged, 30, now=now).removed == 0  # idempotent

@@ -25,6 +25,11 @@ mart_supplier_performance is the share among the rows kept.
 
 Each (table, supplier, week) is one short transaction, so scrapes and dbt are never held up
 for long, and the rule depends only on rows of the same week, which makes it idempotent.
+
+The fetch log (`raw.fetch_log`, one row per request: more rows than observations, since a
+catalogue sync reads every product page) is for finding out what a run met; no mart reads
+it. Its windows older than `FETCH_LOG_RETENTION_DAYS` (90 unless set; `keep` keeps all) are
+deleted whole, a day per transaction.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from supplier_pipeline.lib.tables import OBSERVATION_COLUMNS
 from supplier_pipeline.lib.warehouse import Warehouse
 
 RETENTION_VARIABLE = "RAW_RETENTION_DAYS"
+FETCH_LOG_VARIABLE = "FETCH_LOG_RETENTION_DAYS"
+FETCH_LOG_DEFAULT_DAYS = 90
+FETCH_LOG = "raw.fetch_log"
 OBSERVATION_TABLES = ("raw.supplier_offers", "raw.supplier_catalog")
 # Where and when a row was recorded, not what the shop said: these may differ in a repeat.
 PROVENANCE = {"supplier_id", "window_start", "run_id", "gate_status", "supplier_sku",
@@ -61,6 +69,46 @@ def retention_days(environ: Mapping[str, str] = os.environ) -> int | None:
     if not value.isdigit():
         raise ValueError(f"{RETENTION_VARIABLE} is {value!r}: use a whole number of days")
     return int(value)
+
+
+def fetch_log_days(environ: Mapping[str, str] = os.environ) -> int | None:
+    """The age in days beyond which the fetch log's windows are deleted; None keeps them."""
+    value = environ.get(FETCH_LOG_VARIABLE, "").strip().lower()
+    if not value:
+        return FETCH_LOG_DEFAULT_DAYS
+    if value == "keep":
+        return None
+    if not value.isdigit():
+        raise ValueError(f"{FETCH_LOG_VARIABLE} is {value!r}: use a whole number of days "
+                         "or `keep`")
+    return int(value)
+
+
+def prune_fetch_log(warehouse: Warehouse, older_than_days: int, dry_run: bool = False,
+                    now: datetime | None = None) -> TableCompaction:
+    """Delete (or, with `dry_run`, count) the fetch log's windows that started more than
+    `older_than_days` ago: per supplier, a day of windows per transaction (a range its
+    (supplier_id, window_start) index serves)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+    with warehouse.connect() as connection:
+        warehouse.ensure_tables(connection, [FETCH_LOG])
+    rows_before = _scalar(warehouse, f"select count(*) from {FETCH_LOG}")
+    oldest = warehouse.read(f"select supplier_id, min(window_start) as oldest from {FETCH_LOG} "
+                            "where window_start < ? group by supplier_id", [cutoff])
+    removed = 0
+    for supplier_id, first in zip(oldest["supplier_id"], oldest["oldest"], strict=True):
+        day = datetime.combine(_as_date(first.to_pydatetime().astimezone(UTC)), time(), UTC)
+        while day < cutoff:
+            where = "where supplier_id = ? and window_start >= ? and window_start < ?"
+            params = [supplier_id, day, min(day + timedelta(days=1), cutoff)]
+            with warehouse.connect() as connection:
+                found = warehouse.execute(connection, f"select count(*) from {FETCH_LOG} "
+                                          f"{where}", params).fetchone()[0]
+                if found and not dry_run:
+                    warehouse.execute(connection, f"delete from {FETCH_LOG} {where}", params)
+            removed += int(found)
+            day += timedelta(days=1)
+    return TableCompaction(FETCH_LOG, rows_before, removed)
 
 
 # One row value per observation: a single lag/lead compares every column at once (null-safe,
