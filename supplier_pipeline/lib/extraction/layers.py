@@ -19,7 +19,7 @@ from supplier_pipeline.lib.extraction.generic import (
     structured_fields,
 )
 from supplier_pipeline.lib.extraction.visible import vat_near
-from supplier_pipeline.lib.scraping.extract import Extracted, extract_fields
+from supplier_pipeline.lib.scraping.extract import Extracted, elements, extract_fields, parsed
 from supplier_pipeline.lib.scraping.normalise import parse_price
 from supplier_pipeline.lib.suppliers.config import FieldRule
 
@@ -38,10 +38,10 @@ def _vat_from_selector(page: Selector, matched: str, price: str,
     """The VAT label beside the element a configured price selector read, when that element
     shows the stored price."""
     css = PSEUDO.sub("", matched)
-    elements = page.css(css) if css else []
-    if not elements:
+    found = elements(page, css) if css else []
+    if not found:
         return None
-    element = elements[0].root
+    element = found[0]
     if not isinstance(element.tag, str):
         return None
     attribute = re.search(r"::attr\(([^)]*)\)", matched)
@@ -60,7 +60,7 @@ def layered_fields(html: str, rules: dict[str, FieldRule], locale: str,
     configuration does not cover: they run only when structured data and selectors left a
     core field (title, price, stock, SKU) empty, and then fill every empty field. A configured
     field that found nothing (no EAN on this page) is not a reason to guess."""
-    page = Selector(text=html)
+    page = parsed(html)
     structured = structured_fields(html, page, url)
     stated = {OURS[name]: found for name, found in normalised(dict(structured), locale).items()
               if found.value}

@@ -28,7 +28,12 @@ from urllib.parse import urljoin
 import httpx
 from parsel import Selector
 
-from supplier_pipeline.lib.scraping.extract import extract_field, extract_fields, first_match
+from supplier_pipeline.lib.scraping.extract import (
+    extract_field,
+    extract_fields,
+    first_match,
+    parsed,
+)
 from supplier_pipeline.lib.scraping.fetch import FetchFailed
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
 from supplier_pipeline.lib.scraping.safety import SupplierHosts, redact_url
@@ -186,7 +191,7 @@ class ListingReader:
         if html is None:
             raise FetchFailed(self.fetches[-1].outcome, url, "listing page could not be "
                               "rendered")
-        page = Selector(text=html)
+        page = parsed(html)  # the tree the session's logged-in check read
         items = page.css(self.rules.item)
         if not items:
             if not first:

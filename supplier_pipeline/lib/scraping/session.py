@@ -30,7 +30,7 @@ import httpx
 from parsel import Selector
 
 from supplier_pipeline.lib import settings
-from supplier_pipeline.lib.scraping.extract import extract_field
+from supplier_pipeline.lib.scraping.extract import extract_field, parsed
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.scraping.safety import host_of, is_loopback, origin_of
@@ -135,7 +135,7 @@ class Session:
         marker = self.login_rule.logged_in_marker
         if marker is None or "html" not in response.headers.get("content-type", "text/html"):
             return False
-        return extract_field(Selector(text=response.text), marker).value is None
+        return extract_field(parsed(response.text), marker).value is None
 
     def session_cookies(self) -> dict[str, str]:
         """The cookies named by `session_cookie`, which may be a pattern

@@ -16,10 +16,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from parsel import Selector
-
 from supplier_pipeline.lib.extraction.generic import normalised
 from supplier_pipeline.lib.extraction.structured import variant_fields
+from supplier_pipeline.lib.scraping.extract import first_match, parsed
 from supplier_pipeline.lib.scraping.normalise import FeedNumber
 
 VARIATIONS = "form.variations_form::attr(data-product_variations)"
@@ -69,7 +68,7 @@ def _stock(variation: dict) -> tuple[str, str | None]:
 def _woocommerce(html: str) -> list[Variation] | None:
     if "data-product_variations" not in html:
         return None
-    raw = Selector(text=html).css(VARIATIONS).get()
+    raw = first_match(parsed(html), VARIATIONS)  # the tree the page's fields were read from
     try:
         found = json.loads(raw) if raw else None
     except json.JSONDecodeError:
