@@ -35,7 +35,10 @@ def marks(element: HtmlElement) -> str:
 
 
 def is_side(element: HtmlElement) -> bool:
-    return element.tag in SIDE_TAGS or any(m in marks(element) for m in NOT_MAIN)
+    if element.tag in SIDE_TAGS:
+        return True
+    marked = marks(element)  # once, not once for each of NOT_MAIN's words
+    return any(m in marked for m in NOT_MAIN)
 
 
 def is_hidden(element: HtmlElement) -> bool:
