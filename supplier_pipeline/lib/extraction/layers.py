@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import re
 
-from parsel import Selector
-
 from supplier_pipeline.lib.extraction.generic import (
     heuristic_fields,
     normalised,
     structured_fields,
 )
 from supplier_pipeline.lib.extraction.visible import vat_near
-from supplier_pipeline.lib.scraping.extract import Extracted, elements, extract_fields, parsed
+from supplier_pipeline.lib.scraping.extract import Extracted, extract_fields, parsed
 from supplier_pipeline.lib.scraping.normalise import parse_price
 from supplier_pipeline.lib.suppliers.config import FieldRule
 
@@ -29,22 +27,13 @@ OURS = {"name": "title", "price": "price", "currency": "currency", "availability
         "sku": "sku", "gtin": "ean", "mpn": "mpn", "brand": "brand",
         "price_breaks": "price_breaks", "stock_qty": "stock_qty",
         "vat_included": "vat_included", "available_from": "available_from"}
-# What a selector's ::text / ::attr() reads; without it the selector names the element.
-PSEUDO = re.compile(r"\s*::(?:text|attr\([^)]*\))\s*$")
-
-
-def _vat_from_selector(page: Selector, matched: str, price: str,
-                       locale: str) -> str | None:
-    """The VAT label beside the element a configured price selector read, when that element
-    shows the stored price."""
-    css = PSEUDO.sub("", matched)
-    found = elements(page, css) if css else []
-    if not found:
+def _vat_from_selector(found: Extracted, price: str, locale: str) -> str | None:
+    """The VAT label beside the element a configured price selector read its price from,
+    when that element shows the stored price."""
+    element = found.element
+    if element is None or not isinstance(element.tag, str):
         return None
-    element = found[0]
-    if not isinstance(element.tag, str):
-        return None
-    attribute = re.search(r"::attr\(([^)]*)\)", matched)
+    attribute = re.search(r"::attr\(([^)]*)\)", found.matched)
     text = element.get(attribute.group(1).strip()) if attribute else " ".join(
         element.itertext())
     shown = parse_price(text, locale).amount
@@ -75,7 +64,7 @@ def layered_fields(html: str, rules: dict[str, FieldRule], locale: str,
             values[name], sources[name] = selected[name].value, f"selector {selected[name].matched}"
         elif name in stated:
             values[name], sources[name] = stated[name].value, stated[name].layer
-    _vat_of_price(page, values, sources, stated, selected, locale)
+    _vat_of_price(values, sources, stated, selected, locale)
     if all(field in values for field in CORE):
         return values, sources
     generic = normalised(heuristic_fields(page, locale, structured), locale)
@@ -93,8 +82,8 @@ def _same_amount(generic: str | None, stored: str | None, locale: str) -> bool:
                               == parse_price(stored, locale).amount)
 
 
-def _vat_of_price(page: Selector, values: dict[str, str], sources: dict[str, str],
-                  stated: dict, selected: dict[str, Extracted], locale: str) -> None:
+def _vat_of_price(values: dict[str, str], sources: dict[str, str], stated: dict,
+                  selected: dict[str, Extracted], locale: str) -> None:
     """Keep the structured VAT flag only for the structured price; a configured `vat_included`
     selector wins; else the label beside the configured price element, when it shows the
     stored price."""
@@ -105,7 +94,7 @@ def _vat_of_price(page: Selector, values: dict[str, str], sources: dict[str, str
         sources.pop("vat_included", None)
     if "vat_included" in values or "price" not in selected or "price" not in values:
         return
-    label = _vat_from_selector(page, selected["price"].matched, values["price"], locale)
+    label = _vat_from_selector(selected["price"], values["price"], locale)
     if label:
         values["vat_included"] = label
         sources["vat_included"] = f"label beside selector {selected['price'].matched}"

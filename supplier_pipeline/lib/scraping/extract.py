@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lxml import etree
@@ -17,6 +17,9 @@ from supplier_pipeline.lib.suppliers.config import FieldRule
 class Extracted:
     value: str | None
     matched: str | None  # the selector that produced the value, None when none did
+    # The element its first text or attribute was read from: what a page writes beside a
+    # value (a price's VAT label) is looked for from there, without a second search.
+    element: etree._Element | None = field(default=None, compare=False, repr=False)
 
 
 def clean(text: str) -> str:
@@ -44,12 +47,7 @@ def _by_attribute(xpath: str) -> str:
 def _compiled(css: str) -> etree.XPath:
     """A selector (with parsel's ::text and ::attr()) compiled once: every listing row and
     product page runs the same few, and parsel would build a Selector for every match."""
-    return etree.XPath(_by_attribute(HTMLTranslator().css_to_xpath(css)), smart_strings=False)
-
-
-def elements(node: Selector, css: str) -> list:
-    """The elements a selector without ::text or ::attr() names, compiled once."""
-    return _compiled(css)(node.root)
+    return etree.XPath(_by_attribute(HTMLTranslator().css_to_xpath(css)))
 
 
 @lru_cache(maxsize=4)
@@ -60,9 +58,21 @@ def parsed(html: str) -> Selector:
     return Selector(text=html)
 
 
+def _text(item: str | etree._Element) -> str:
+    return item if isinstance(item, str) else Selector(root=item).get()
+
+
+def _element(item: str | etree._Element) -> etree._Element | None:
+    """The element a match is or belongs to (a text or an attribute is lxml's smart string,
+    which knows it; a tail text belongs to its element's parent)."""
+    if not isinstance(item, str):
+        return item
+    parent = item.getparent()
+    return parent.getparent() if item.is_tail and parent is not None else parent
+
+
 def _texts(node: Selector, css: str) -> list[str]:
-    found = _compiled(css)(node.root)
-    return [item if isinstance(item, str) else Selector(root=item).get() for item in found]
+    return [_text(item) for item in _compiled(css)(node.root)]
 
 
 def first_match(node: Selector, css: str) -> str | None:
@@ -73,7 +83,8 @@ def first_match(node: Selector, css: str) -> str | None:
 
 def extract_field(node: Selector, rule: FieldRule) -> Extracted:
     for css in rule.css:
-        texts = [clean(t) for t in _texts(node, css)]
+        found = _compiled(css)(node.root)
+        texts = [clean(_text(item)) for item in found]
         value = clean(" ".join(t for t in texts if t))
         if not value:
             continue
@@ -82,7 +93,8 @@ def extract_field(node: Selector, rule: FieldRule) -> Extracted:
             if not match:
                 continue
             value = match.group(1) if match.groups() else match.group(0)
-        return Extracted(value, css)
+        first = next(item for item, text in zip(found, texts, strict=True) if text)
+        return Extracted(value, css, _element(first))
     return Extracted(None, None)
 
 
