@@ -219,6 +219,43 @@ def test_parts_forecast_at_zero_keep_the_rate_at_which_such_parts_sold_again():
     assert details.loc["asleep", "lead_time_rate"] == 0  # no part here ever sold again
 
 
+def test_lead_time_dispersion_carries_what_the_forecast_misses_when_parts_shift_level():
+    """Two shops: steady Poisson parts, and parts that start to sell (0.2 a month, then 2
+    from a month in the last year). The forecast trails the jumps: its one-step errors exceed
+    what the demand's own variance-to-mean ratio says, and that excess is added to every
+    part's dispersion (the one `forecast(..., with_details=True)` reports); in the steady
+    shop there is none, so its Poisson-like parts keep their own."""
+    from supplier_pipeline.lib.forecasting.lead_time import (
+        dispersion,
+        forecast_error_dispersion,
+        lead_time_dispersion,
+        lead_time_quantiles,
+    )
+
+    rng = np.random.default_rng(4)
+    months = 48
+    steady = rng.poisson(1.0, (300, months)).astype(float)
+    start = rng.integers(36, 44, 300)
+    shifting = rng.poisson(np.where(np.arange(months) >= start[:, None], 2.0, 0.2)).astype(float)
+    extra = {}
+    for name, y in (("steady", steady), ("shifting", shifting)):
+        choice = backtest_choice(y, horizon=1, season=12)
+        extra[name] = forecast_error_dispersion(y, choice)
+        np.testing.assert_allclose(lead_time_dispersion(y, choice),
+                                   dispersion(y, 24) + extra[name])
+    assert extra["steady"] < 0.05 and extra["shifting"] > 0.25
+    # a part forecast at 1 a month with the demand's own ratio 1.5: wider in the shifting shop
+    calm, shifting_shop = (lead_time_quantiles(np.array([1.0]), 2, np.array([1.5 + e]),
+                                               [0.99])[0, 0] for e in extra.values())
+    assert shifting_shop > calm
+    history = pd.DataFrame({"unique_id": np.repeat(np.arange(50), months),
+                            "ds": np.tile(pd.date_range("2021-01-01", periods=months, freq="MS"),
+                                          50),
+                            "y": shifting[:50].ravel()})
+    details = forecast(history, 1, "MS", with_details=True)
+    assert (details["dispersion"] >= dispersion(shifting[:50], 24)).all()
+
+
 def test_device_family_drops_variant_words():
     from supplier_pipeline.lib.forecasting.aggregate import device_family
 

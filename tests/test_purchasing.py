@@ -71,3 +71,32 @@ def test_reorder_point_uses_the_lead_time_rate_of_a_part_forecast_at_zero():
     assert propose(waking, offer).reorder_point == 5
 
 
+def test_expected_shortfall_and_its_table_match_the_distribution():
+    """E[(D - s)+] in closed form against simulated totals, and the tabulated distribution
+    the policy's solve searches gives scipy's quantiles and the same shortfalls."""
+    import numpy as np
+
+    from supplier_pipeline.lib.forecasting.lead_time import (
+        Tabulated,
+        expected_shortfall,
+        lead_time_quantiles,
+    )
+
+    rng = np.random.default_rng(2)
+    rate, phi, stock = np.array([0.4, 0.4, 2.0, 0.0]), np.array([1.0, 6.0, 2.5, 3.0]), 3
+    closed = expected_shortfall(rate, 5, phi, np.full(4, stock))
+    draws = [rng.poisson(2.0, 400_000),
+             rng.negative_binomial(2.0 / 5, 1 / 6, 400_000),
+             rng.negative_binomial(10.0 / 1.5, 1 / 2.5, 400_000), np.zeros(1)]
+    np.testing.assert_allclose(closed, [np.maximum(d - stock, 0).mean() for d in draws],
+                               atol=0.01)
+    many_rates = rng.gamma(0.6, 2.0, 500)
+    spread = np.where(np.arange(500) % 2 == 0, 1.0, 1 + rng.gamma(0.8, 4.0, 500))
+    table = Tabulated(many_rates, 2, spread, 0.5, 1 - 1e-6)
+    for q in (0.5, 0.9, 0.99, 0.9999):
+        exact = lead_time_quantiles(many_rates, 2, spread, [q])[:, 0]
+        np.testing.assert_array_equal(table.quantile(q), exact)
+        np.testing.assert_allclose(table.shortfall(exact),
+                                   expected_shortfall(many_rates, 2, spread, exact), atol=1e-8)
+
+

@@ -242,19 +242,29 @@ def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:
     return min(losses, key=losses.get)
 
 
-def predict(y: np.ndarray, choice: Choice, levels: list[float]
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per series: level (per period), quantiles (series x levels), method name, class."""
+def local_level(y: np.ndarray, choice: Choice
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, ClassChoice]]:
+    """Per series: the level (per period) of its class's chosen local method, and its class;
+    and the choice per class present (a class the backtest did not see: a moving average)."""
     methods = candidates(choice.season)
     classes = classify(y, recent=choice.season)
     level = np.zeros(len(y))
+    fallback = ClassChoice(f"moving_average_{choice.season}", 1.0, 1.0)
+    picks = {str(cls): choice.by_class.get(str(cls), fallback) for cls in np.unique(classes)}
+    for cls, pick in picks.items():
+        rows = classes == cls
+        level[rows] = pick.factor * methods[pick.method](y[rows])
+    return level, classes, picks
+
+
+def predict(y: np.ndarray, choice: Choice, levels: list[float]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per series: level (per period), quantiles (series x levels), method name, class."""
+    level, classes, picks = local_level(y, choice)
     quantiles = np.zeros((len(y), len(levels)))
     names = np.empty(len(y), dtype=object)
-    fallback = ClassChoice(f"moving_average_{choice.season}", 1.0, 1.0)
-    for cls in np.unique(classes):
+    for cls, pick in picks.items():
         rows = classes == cls
-        pick = choice.by_class.get(str(cls), fallback)
-        level[rows] = pick.factor * methods[pick.method](y[rows])
         quantiles[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
                                           choice.half_life)
         names[rows] = pick.method

@@ -18,7 +18,7 @@ from supplier_pipeline.lib.forecasting.auto import (
     lead_time_rate,
     predict,
 )
-from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
+from supplier_pipeline.lib.forecasting.lead_time import lead_time_dispersion, lead_time_quantiles
 
 DEFAULT_QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
 DETAILS = ["method", "class", "lead_time_rate", "dispersion"]
@@ -51,7 +51,8 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
     `mean` and one column per quantile (`q50`, `q90`, ...). With `with_details`, also the
     chosen `method`, the demand `class`, and what lead-time quantiles use: the
     `lead_time_rate` (the mean, or for a part forecast at zero the rate at which such parts
-    sold again in the backtest) and the `dispersion` (variance-to-mean ratio)."""
+    sold again in the backtest) and the `dispersion` (variance-to-mean ratio: the series'
+    own plus the forecast's error beyond it in the backtest)."""
     levels = sorted(quantiles)
     columns = ["unique_id", "ds", "mean", *map(quantile_column, levels)]
     if history.empty:
@@ -69,7 +70,7 @@ def forecast(history: pd.DataFrame, horizon: int, freq: str = "D",
         out["method"] = np.repeat(names, horizon)
         out["class"] = np.repeat(classes, horizon)
         out["lead_time_rate"] = np.repeat(lead_time_rate(level, choice), horizon)
-        out["dispersion"] = np.repeat(dispersion(y, 2 * choice.season), horizon)
+        out["dispersion"] = np.repeat(lead_time_dispersion(y, choice), horizon)
     return out
 
 

@@ -104,11 +104,11 @@ def demand_inputs(y: np.ndarray, freq: str, choice: Choice | None = None
     a `choice` fitted earlier, it is reused (the forecast rolled forward, not refitted)."""
     from supplier_pipeline.lib.forecasting.auto import lead_time_rate, predict
     from supplier_pipeline.lib.forecasting.core import fit
-    from supplier_pipeline.lib.forecasting.lead_time import dispersion
+    from supplier_pipeline.lib.forecasting.lead_time import lead_time_dispersion
 
     choice = choice or fit(y, 1, freq)
     level = predict(y, choice, [0.5])[0]
-    return lead_time_rate(level, choice), dispersion(y, 2 * choice.season), choice
+    return lead_time_rate(level, choice), lead_time_dispersion(y, choice), choice
 
 
 def order_up_to_levels(history: pd.DataFrame, lead_time: float, review: float,
