@@ -102,7 +102,9 @@ def synthetic(parts: int = 10_000, suppliers: int = 5, seed: int = 7):
                          "stock_qty": int(rng.integers(0, 8)) if rng.random() < 0.3 else None,
                          "lead_time_days": int(rng.integers(1, 6)), "landed_unit_price": price,
                          "shipping_fee": fee[k], "free_shipping_above": free[k],
-                         "min_order_value": 0.0, "hours_since_observed": 1.0,
+                         "min_order_value": 0.0, "handling_fee": 0.0,
+                         "min_order_quantity": 1, "order_multiple": 1,
+                         "hours_since_observed": 1.0,
                          "ineligible_reason": None, "is_eligible": True})
     terms = pd.DataFrame(rows)
     rate = rng.gamma(0.5, 0.2, parts)

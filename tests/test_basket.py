@@ -225,3 +225,16 @@ def test_a_back_order_supplies_only_what_the_shelf_cannot():
     fee = {"A": Shipping(fee=15.0), "B": Shipping()}
     basket = optimise([Need("p1", 2)], terms, fee)
     assert [(line.supplier_id, line.quantity) for line in basket.lines] == [("A", 2)]
+
+
+def test_the_basket_benchmark_runs_on_what_build_proposals_reads():
+    """bench/basket.py's synthetic market is built by hand: a column the proposals start to
+    read (handling_fee, order terms) must be in it, or the benchmark breaks unseen."""
+    from bench.basket import synthetic
+
+    from supplier_pipeline.lib.purchasing.proposals import ProposalSettings, build_proposals
+
+    positions, terms = synthetic(parts=60, suppliers=3)
+    proposal = build_proposals(positions, terms, ProposalSettings())
+    assert proposal.lines and proposal.basket.method == "milp"
+    assert {line["supplier_id"] for line in proposal.lines} <= set(terms["supplier_id"])
