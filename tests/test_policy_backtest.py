@@ -22,12 +22,16 @@ from supplier_pipeline.lib.purchasing.backtest import (
     summarise,
 )
 from supplier_pipeline.lib.purchasing.policy import (
+    CALIBRATION,
     Offer,
     PartPosition,
+    calibrated,
     demand_inputs,
     levels,
+    levels_at,
+    parts_quantile,
     propose,
-    quantile_for,
+    quantile_at_fill,
 )
 
 
@@ -117,8 +121,8 @@ def test_a_higher_service_level_never_lowers_the_fill_rate(fitted):
                               shop, 24), shop.unit_value())["fill_rate"]
              for target in (0.5, 0.8, 0.9, 0.95, 0.99)]
     assert fills == sorted(fills)
-    assert all(a <= b for a, b in zip(map(quantile_for, (0.5, 0.9, 0.95)),
-                                      map(quantile_for, (0.9, 0.95, 0.99)), strict=True))
+    settings = [setting for _, setting in CALIBRATION]
+    assert settings == sorted(settings)
 
 
 def test_order_up_to_levels_is_the_proposals_policy(fitted):
@@ -129,17 +133,68 @@ def test_order_up_to_levels_is_the_proposals_policy(fitted):
                             "ds": np.tile(dates, len(demand)), "y": demand.ravel()})
     table = order_up_to_levels(history, lead_time=2, review=1, service_level=0.95, freq="MS")
     rate, spread, _ = demand_inputs(demand, "MS")
-    for row, (_, line) in zip(range(len(demand)), table.iterrows(), strict=True):
-        position = PartPosition(line["unique_id"], rate[row], on_hand=0, on_order=0,
-                                reserved=0, demand_dispersion=spread[row])
+    positions = [PartPosition(line["unique_id"], rate[row], on_hand=0, on_order=0, reserved=0,
+                              demand_dispersion=spread[row])
+                 for row, (_, line) in zip(range(len(demand)), table.iterrows(), strict=True)]
+    # the proposals plan all parts together: one quantile for all
+    quantile = parts_quantile(positions, [2] * len(positions), 0.95, review_days=1)
+    for position, (_, line) in zip(positions, table.iterrows(), strict=True):
         proposed = propose(position, Offer("s", "sku", 1.0, lead_time_days=2), 0.95,
-                           review_days=1)
+                           review_days=1, quantile=quantile)
         assert (proposed.reorder_point, proposed.order_up_to) == (
             line["reorder_point"], line["order_up_to"])
     # and the backtest's levels are the same numbers, from the same inputs
     points, tops = levels(rate, spread, 2, 1, 0.95)
     np.testing.assert_array_equal(points, table["reorder_point"])
     np.testing.assert_array_equal(tops, table["order_up_to"])
+
+
+def test_levels_serve_the_fill_rate_they_are_solved_for_when_the_distribution_is_right():
+    """Stationary Poisson demand at known rates, lost sales, the levels at the one quantile
+    whose expected fill is 0.9 or 0.95: the replay serves about that, within a point and a
+    half (the expected fill is a backorder formula, a little below lost sales' at the top)."""
+    rng = np.random.default_rng(11)
+    rate = rng.gamma(1.5, 0.6, size=300)
+    demand = rng.poisson(np.repeat(rate[:, None], 260, axis=1)).astype(float)
+    shop = market(len(rate), lead_time=1)
+    cheapest = shop.cheapest()
+    for fill in (0.9, 0.95):
+        quantile = quantile_at_fill(rate, np.ones(len(rate)), 1, 1, fill)
+        points, tops = levels_at(rate, np.ones(len(rate)), 1, 1, quantile)
+        policy = Policy("known", min_max(lambda t, known, s=points, big_s=tops: (s, big_s)),
+                        cheapest, lambda known, big_s=tops: big_s)
+        served = summarise(replay(demand, policy, shop, 10), shop.unit_value())["fill_rate"]
+        assert abs(served - fill) < 0.015
+
+
+def test_lumpy_parts_need_a_higher_quantile_for_the_same_fill_rate():
+    """At one quantile, lumpy parts serve fewer of their units (most come in the big orders
+    beyond it): the solve goes higher for them, and stops at the lowest quantile that is
+    expected to serve the fill rate."""
+    from supplier_pipeline.lib.forecasting.lead_time import Tabulated
+
+    rate = np.full(50, 0.8)
+    steady, lumpy = np.ones(50), np.full(50, 6.0)
+    quantiles = {name: quantile_at_fill(rate, spread, 1, 1, 0.95)
+                 for name, spread in (("steady", steady), ("lumpy", lumpy))}
+    assert quantiles["lumpy"] > quantiles["steady"] + 0.01
+
+    def expected(quantile: float) -> float:
+        over_lead, over_cycle = (Tabulated(rate, periods, lumpy, 0.5, 1 - 1e-6)
+                                 for periods in (1, 2))
+        tops = np.maximum(over_lead.quantile(quantile) + 1, over_cycle.quantile(quantile))
+        short = over_cycle.shortfall(tops) - over_lead.shortfall(tops)
+        return 1 - short.sum() / rate.sum()
+
+    assert expected(quantiles["lumpy"]) >= 0.95 > expected(quantiles["lumpy"] - 0.002)
+
+
+def test_calibration_is_close_to_the_identity_and_maps_95_as_its_comment_says():
+    """The solve reads the fill rate off the distribution, so the table only corrects what
+    the backtest says is left; policy.CALIBRATION's comment gives 0.95 -> 0.9585."""
+    assert calibrated(0.95) == pytest.approx(0.9585, abs=5e-4)
+    for target in (0.9, 0.95, 0.975, 0.99):
+        assert target <= calibrated(target) <= target + 0.012
 
 
 def test_the_assets_inputs_become_whole_weeks_and_a_market():

@@ -68,7 +68,8 @@ def test_reorder_point_uses_the_lead_time_rate_of_a_part_forecast_at_zero():
     waking = PartPosition("p", mean_daily_demand=0.0, on_hand=0, on_order=0, reserved=0,
                           lead_time_rate=0.1)
     # 20 days at 0.1 a day: 2 expected, the 95 % quantile of Poisson(2) is 5
-    assert propose(waking, offer).reorder_point == 5
+    assert propose(waking, offer, quantile=0.95).reorder_point == 5
+    assert propose(waking, offer).reorder_point > 0  # at its own quantile, planned alone
 
 
 def test_expected_shortfall_and_its_table_match_the_distribution():

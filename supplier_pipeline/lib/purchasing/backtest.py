@@ -217,29 +217,20 @@ class ForecastInputs:
         return self._cache[t]
 
 
-def by_lead_time(lead_time: np.ndarray, compute) -> tuple[np.ndarray, np.ndarray]:
-    """(s, S) per series from `compute(rows, lead_time)`, one call per distinct lead time."""
-    points, tops = np.zeros(len(lead_time)), np.zeros(len(lead_time))
-    for value in np.unique(lead_time):
-        rows = lead_time == value
-        points[rows], tops[rows] = compute(rows, int(value))
-    return points, tops
-
-
 def project_policy(name: str, inputs: ForecastInputs, lead_time: np.ndarray, review: int,
-                   supplier: np.ndarray, target: float, quantile: float | None = None
+                   supplier: np.ndarray, target: float, raw_fill: float | None = None
                    ) -> Policy:
     """The project's levels (`policy.levels`, as order_up_to_levels and the proposals set
-    them) at `target`, or at a raw `quantile` when calibrating."""
-    from supplier_pipeline.lib.purchasing.policy import levels, levels_at
+    them) at `target`, or, when calibrating, at the quantile whose expected fill is
+    `raw_fill` (no calibration). One quantile for all series, each at its own lead time."""
+    from supplier_pipeline.lib.purchasing.policy import levels, levels_at, quantile_at_fill
 
     def at(t: int, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rate, spread = inputs(t, known)
-        if quantile is None:
-            return by_lead_time(lead_time, lambda r, lt: levels(
-                rate[r], spread[r], lt, review, target))
-        return by_lead_time(lead_time, lambda r, lt: levels_at(
-            rate[r], spread[r], lt, review, quantile))
+        if raw_fill is None:
+            return levels(rate, spread, lead_time, review, target)
+        quantile = quantile_at_fill(rate, spread, lead_time, review, raw_fill)
+        return levels_at(rate, spread, lead_time, review, quantile)
 
     return Policy(name, min_max(at), supplier,
                   lambda known: at(known.shape[1], known)[1], target)
@@ -286,17 +277,17 @@ def foresight_policy(demand: np.ndarray, start: int, lead_time: np.ndarray, revi
 
 
 OWNER_COVERS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0)
-PROJECT_QUANTILES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999)
+PROJECT_FILLS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999)
 MA_TARGETS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, freq: str,
                  targets: tuple[float, ...] = (0.95, 0.99), refit_every: int = 1,
-                 raw_quantiles: tuple[float, ...] = ()) -> pd.DataFrame:
+                 raw_fills: tuple[float, ...] = ()) -> pd.DataFrame:
     """One row per (target, policy) with `summarise`'s figures. The owner's rule, the moving
-    average and the project's levels at raw quantiles are swept (target 'sweep'); '@ equal
-    fill' rows interpolate each sweep at the project's fill rate, or at the owner's best fill
-    rate when his rule cannot reach the project's."""
+    average and the project's levels at raw expected fill rates are swept (target 'sweep');
+    '@ equal fill' rows interpolate each sweep at the project's fill rate, or at the owner's
+    best fill rate when his rule cannot reach the project's."""
     inputs = ForecastInputs(freq, refit_every)
     cheapest, single = market.cheapest(), market.single()
     lead_cheapest, lead_single = market.lead_times[cheapest], market.lead_times[single]
@@ -317,8 +308,8 @@ def run_backtest(demand: np.ndarray, market: Market, start: int, review: int, fr
         f"moving average {window} @ {q:g}", window, lead_cheapest, review, cheapest, q))
         for q in MA_TARGETS])
     ours = pd.DataFrame([record("sweep", project_policy(
-        f"project @ raw q {q:g}", inputs, lead_cheapest, review, cheapest, q, quantile=q))
-        for q in sorted({*PROJECT_QUANTILES, *raw_quantiles})])
+        f"project @ raw fill {fill:g}", inputs, lead_cheapest, review, cheapest, fill,
+        raw_fill=fill)) for fill in sorted({*PROJECT_FILLS, *raw_fills})])
     foresight = foresight_policy(demand, start, lead_cheapest, review, cheapest)
     columns = ("cycle_service", "avg_units", "avg_value", "stockouts", "order_lines", "baskets",
                "goods", "shipping", "spend")
