@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -50,12 +52,24 @@ def _compiled(css: str) -> etree.XPath:
     return etree.XPath(_by_attribute(HTMLTranslator().css_to_xpath(css)))
 
 
-@lru_cache(maxsize=4)
+_recent = threading.local()  # each thread's last few (text, tree) pairs
+
+
 def parsed(html: str) -> Selector:
     """The page's tree, parsed once for all who read it: a product page's text goes from the
     session's logged-in check to its layered fields and its variations one after another,
-    and a 60 KB page takes a millisecond to parse. Readers never change the tree."""
-    return Selector(text=html)
+    and a 60 KB page takes a millisecond to parse. Readers never change the tree. The text
+    is recognised by identity, since they are handed the very same string: hashing 60 KB of
+    text would cost a tenth of the parse."""
+    recent = getattr(_recent, "pages", None)
+    if recent is None:
+        recent = _recent.pages = deque(maxlen=4)
+    for text, page in recent:
+        if text is html:
+            return page
+    page = Selector(text=html)
+    recent.append((html, page))
+    return page
 
 
 def _text(item: str | etree._Element) -> str:
