@@ -29,7 +29,7 @@ the owner's sweep at the project's fill rate.
 
 The "project @ raw fill" sweep rows (levels at the one quantile whose expected fill rate is
 that setting, with no calibration) are the fill rates policy.CALIBRATION is read from
-(`--calibrate` adds settings near 0.95 and 0.99).
+(`--calibrate` adds settings near 0.9, 0.95 and 0.99 and prints the table).
 
 Run: `.venv/bin/python -m bench.purchasing` (about 4 minutes on the shared 2-core machine).
 """
@@ -49,22 +49,27 @@ from supplier_pipeline.lib.purchasing.backtest import Market, Supplier, run_back
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "demand" / "carparts.csv"
 TARGETS = (0.95, 0.99)
-RAW_FILLS = (0.94, 0.96, 0.965, 0.97, 0.98, 0.985, 0.993, 0.997, 0.998, 0.9995)
+RAW_FILLS = (0.905, 0.91, 0.94, 0.955, 0.9575, 0.96, 0.9625, 0.965, 0.97, 0.98, 0.985, 0.993,
+             0.996, 0.997, 0.998, 0.9995)
 CALIBRATED = (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999)  # the table's targets
 RAW = "project @ raw fill "
 
 
 def calibration(sweeps: list[pd.DataFrame]) -> list[tuple[float, float]]:
-    """policy.CALIBRATION from each history's raw-fill sweep: per target, the setting at which
-    every history reaches it (the highest of theirs; the highest swept where one cannot)."""
+    """policy.CALIBRATION from each history's raw-fill sweep: per target, the lowest swept
+    setting at which every history reached it (the highest swept where one did not). Swept,
+    not interpolated: fill rates move in steps of whole units, and a setting read between two
+    sweep points can fall short of both's line."""
     settings = []
     for sweep in sweeps:
         raw = sweep[sweep.index.str.startswith(RAW)]
         setting = raw.index.str.removeprefix(RAW).astype(float).to_numpy()
         order = np.argsort(setting)
         fill = np.maximum.accumulate(raw["fill_rate"].to_numpy()[order])
-        settings.append(np.interp(CALIBRATED, fill, setting[order]))
-    return [(target, round(float(value), 4))
+        reached = fill[None, :] >= np.array(CALIBRATED)[:, None]
+        settings.append(setting[order][np.where(reached.any(axis=1), reached.argmax(axis=1),
+                                                len(fill) - 1)])
+    return [(target, float(value))
             for target, value in zip(CALIBRATED, np.max(settings, axis=0), strict=True)]
 
 
