@@ -2,7 +2,12 @@
 import pandas as pd
 
 from supplier_pipeline.lib.forecasting import forecast, lead_time_demand_quantile
-from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
+from supplier_pipeline.lib.purchasing.policy import (
+    Offer,
+    PartPosition,
+    parts_quantile,
+    propose,
+)
 
 
 def test_forecast_shape_and_quantiles():
@@ -70,6 +75,8 @@ def test_reorder_point_uses_the_lead_time_rate_of_a_part_forecast_at_zero():
     # 20 days at 0.1 a day: 2 expected, the 95 % quantile of Poisson(2) is 5
     assert propose(waking, offer, quantile=0.95).reorder_point == 5
     assert propose(waking, offer).reorder_point > 0  # at its own quantile, planned alone
+    # nothing to plan, or nothing demanded: the lowest quantile searched, no error
+    assert parts_quantile([], []) == parts_quantile([asleep], [20]) == 0.5
 
 
 def test_expected_shortfall_and_its_table_match_the_distribution():

@@ -122,7 +122,7 @@ class Tabulated:
         self.first, last = lead_time_quantiles(mean_per_period, periods, dispersion,
                                                [low, high]).T
         self.widths = last - self.first + 1
-        self.starts = np.concatenate([[0], np.cumsum(self.widths)[:-1]])
+        self.starts = np.cumsum(self.widths) - self.widths
         series = np.repeat(np.arange(len(mu)), self.widths)
         units = np.arange(len(series)) - self.starts[series] + self.first[series]
         # pmf(j) = pmf(j - 1) (a + b (j - 1)) / j: Poisson a = mu, b = 0; negative binomial

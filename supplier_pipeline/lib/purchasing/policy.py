@@ -106,10 +106,12 @@ def quantile_at_fill(rate, dispersion, lead_time, review: float, fill: float) ->
     per review, against the review's demand."""
     rate = np.atleast_1d(np.asarray(rate, dtype=float))
     spread = np.atleast_1d(np.asarray(dispersion, dtype=float))
+    demanded = float(np.maximum(rate, 0).sum() * review)
+    if demanded <= 0:  # nothing to serve: any quantile does
+        return QUANTILE_RANGE[0]
     lead = np.asarray(lead_time, dtype=float)
     over_lead, over_cycle = (Tabulated(rate, periods, spread, *QUANTILE_RANGE)
                              for periods in (lead, lead + review))
-    demanded = float(np.maximum(rate, 0).sum() * review)
 
     def enough(log_miss: float) -> bool:  # log(1 - quantile)
         quantile = -np.expm1(log_miss)
