@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from supplier_pipeline.lib.purchasing.basket import Basket, Need, Shipping, Term, optimise
-from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, propose
+from supplier_pipeline.lib.purchasing.policy import Offer, PartPosition, parts_quantile, propose
 from supplier_pipeline.lib.warehouse import Warehouse
 
 # The basket considers each part's cheapest few eligible offers (landed): a dearer one wins
@@ -106,18 +106,23 @@ def build_proposals(positions: pd.DataFrame, terms: pd.DataFrame,
         "ineligible_reason"].agg(lambda r: "; ".join(sorted(set(r))))
     needs, policy_lines, priorities = [], {}, {}
     no_offer = {}
+    planned = {}  # part -> its position and best offer: all set at one quantile
     for row in positions.itertuples(index=False):
         if row.part_id not in offers_of:
             if row.part_id in reasons_of.index and _needs_stock(row):
                 no_offer[row.part_id] = reasons_of[row.part_id]
             continue
-        best = offers_of[row.part_id][0]
-        position = PartPosition(row.part_id, float(row.mean_daily_demand), int(row.on_hand),
-                                int(row.on_order), int(row.reserved),
-                                float(row.demand_dispersion), float(row.lead_time_rate))
+        planned[row.part_id] = (row, PartPosition(
+            row.part_id, float(row.mean_daily_demand), int(row.on_hand), int(row.on_order),
+            int(row.reserved), float(row.demand_dispersion), float(row.lead_time_rate)),
+            offers_of[row.part_id][0])
+    quantile = parts_quantile([position for _, position, _ in planned.values()],
+                              [int(best.lead_time_days) for *_, best in planned.values()],
+                              settings.service_level, settings.review_days)
+    for row, position, best in planned.values():
         line = propose(position, Offer(best.supplier_id, best.supplier_sku,
                                        float(best.price_net), int(best.lead_time_days)),
-                       settings.service_level, settings.review_days)
+                       settings.service_level, settings.review_days, quantile)
         if line is None:
             continue
         quantity = line.order_up_to - position.inventory_position
