@@ -11,6 +11,7 @@ import extruct
 from parsel import Selector
 
 from supplier_pipeline.lib.extraction.found import Found
+from supplier_pipeline.lib.scraping.transport import PageText
 
 IN_STOCK_TYPES = ("instock", "limitedavailability", "onlineonly", "instoreonly", "in_stock")
 OUT_OF_STOCK_TYPES = ("outofstock", "soldout", "discontinued", "out_of_stock", "oos")
@@ -47,7 +48,8 @@ def syntaxes_in(html: str) -> list[str]:
     """The structured-data syntaxes the markup may hold, in order of trust: the JSON-LD
     script type, an `itemscope` attribute, a `typeof=` attribute, an `og:` / `product:`
     property."""
-    lowered = html.encode("utf-8", "ignore").lower()
+    utf8 = html.utf8 if isinstance(html, PageText) else None
+    lowered = (utf8 or html.encode("utf-8", "ignore")).lower()
     found = ["json-ld"] if b"application/ld+json" in lowered else []
     end = len(MICRODATA)
     if any(at + end == len(lowered) or lowered[at + end] not in _WORD_BYTES

@@ -12,6 +12,7 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
+from supplier_pipeline.lib.scraping.transport import PageText
 from supplier_pipeline.lib.suppliers.config import FieldRule
 
 
@@ -67,7 +68,8 @@ def parsed(html: str) -> Selector:
     for text, page in recent:
         if text is html:
             return page
-    page = Selector(text=html)
+    utf8 = html.utf8 if isinstance(html, PageText) else None
+    page = Selector(body=utf8) if utf8 else Selector(text=html)
     recent.append((html, page))
     return page
 

@@ -11,6 +11,7 @@ before anything (cookies, a form's body) is sent to it.
 from __future__ import annotations
 
 import asyncio
+import codecs
 
 import httpx
 
@@ -64,6 +65,32 @@ async def _follow(client: httpx.AsyncClient, request: httpx.Request, limits: Lim
                   f"more than {limits.max_redirects} redirects (a redirect loop?)")
 
 
+class PageText(str):
+    """A response's text that still holds the UTF-8 bytes it was decoded from (`utf8`, None
+    when the answer was not clean UTF-8), so that parsing a page or looking through its
+    markup does not encode 60 KB of text back into the same bytes."""
+
+    utf8: bytes | None
+
+    def __new__(cls, text: str, utf8: bytes | None) -> PageText:
+        page = super().__new__(cls, text)
+        page.utf8 = utf8
+        return page
+
+
+class _Answer(httpx.Response):
+    """A response read within the limits: its text is a PageText."""
+
+    @property
+    def text(self) -> str:
+        text = super().text
+        if not isinstance(text, PageText):
+            clean = (codecs.lookup(self.encoding or "utf-8").name == "utf-8"
+                     and "\ufffd" not in text)
+            text = self._text = PageText(text, self.content if clean else None)
+        return text
+
+
 async def _read_bounded(response: httpx.Response, max_bytes: int) -> httpx.Response:
     """The answer with its body read, or Refused once the body outgrows `max_bytes`."""
     codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")
@@ -84,8 +111,8 @@ async def _read_bounded(response: httpx.Response, max_bytes: int) -> httpx.Respo
         chunks.append(chunk)
     # The body is decoded already: the new response must not decode it again.
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
-    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
-                          request=response.request, extensions=response.extensions)
+    return _Answer(response.status_code, headers=headers, content=b"".join(chunks),
+                   request=response.request, extensions=response.extensions)
 
 
 def transport_outcome(exc: BaseException) -> tuple[Outcome, str]:
