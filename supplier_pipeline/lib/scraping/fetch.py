@@ -236,10 +236,16 @@ class Fetcher:
             raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
 
     async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
-        """One logical request with retries; raises FetchFailed when it finally fails."""
+        """One logical request with retries; raises FetchFailed when it finally fails.
+
+        A 429 that says when to come back (Retry-After) is waited out without using up a
+        retry: the shop paced us, the request did not fail (counted, they took retries that
+        a shop failing now and then also needed, and pages were lost). At most
+        `max_retries + 1` of them, so that a shop answering 429 for ever still ends it."""
         await self._refuse_unless_permitted(url)
-        attempts = self.politeness.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        attempt = failures = paced = 0
+        while True:
+            attempt += 1
             wait = None
             # Built before taking a slot: a slot is a connection the shop is serving, not one
             # waiting for us to assemble headers.
@@ -268,14 +274,17 @@ class Fetcher:
                 return response
             if outcome is Outcome.BLOCKED:
                 self.note_block()
-            if outcome not in RETRYABLE or attempt == attempts:
-                raise FetchFailed(outcome, url, detail or f"HTTP {status}")
             if response is not None and outcome is Outcome.RATE_LIMITED:
                 wait = retry_after_seconds(response)
+            if wait is not None and paced <= self.politeness.max_retries:
+                paced += 1
+            else:
+                failures += 1
+                if outcome not in RETRYABLE or failures > self.politeness.max_retries:
+                    raise FetchFailed(outcome, url, detail or f"HTTP {status}")
             if wait is None:
-                wait = self.backoff_base * 2 ** (attempt - 1) * (0.5 + random.random())
+                wait = self.backoff_base * 2 ** (failures - 1) * (0.5 + random.random())
             await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
 
     async def get(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.request("GET", url, **kwargs)
