@@ -61,7 +61,8 @@ def parsed(html: str) -> Selector:
     session's logged-in check to its layered fields and its variations one after another,
     and a 60 KB page takes a millisecond to parse. Readers never change the tree. The text
     is recognised by identity, since they are handed the very same string: hashing 60 KB of
-    text would cost a tenth of the parse."""
+    text would cost a tenth of the parse. A response's text is parsed from the UTF-8 bytes
+    it was decoded from (transport.PageText), not encoded again."""
     recent = getattr(_recent, "pages", None)
     if recent is None:
         recent = _recent.pages = deque(maxlen=4)
