@@ -18,15 +18,17 @@ Shapes (each onboarded with one supplier file):
 Each shape runs at concurrency 8 and 32, without and with faults (5 % HTTP 500, 3 % HTTP 429
 with Retry-After, 1 % answers 1 s late), each run in a fresh process against a freshly started
 shop, and prints wall time against the ideal (pages x latency / concurrency, where pages are
-every request answered, the login's included), pages per second, CPU ms per page, peak memory
-and accuracy: the offers read right out of the offers the shop holds (the demo: price, stock
-and the part's attributes; the shapes: price net of VAT, stock state and quantity, SKU), and
-how many offers were read that the shop does not hold or read twice. The shop runs in its
-own process and answers each request 50 ms after it arrived; "req ms" is the mean time of one
-request as the fetch log records it. Each scenario runs `--repeats` times (2 by default, so
-that the 20 scenarios take about 8 minutes); the median run by wall time is printed with the
-range of % of ideal and of CPU ms per page over the runs: one run on a shared VM moves by
-+-5 %.
+every request answered, the login's included), pages per second, the scraper's CPU ms per page
+and per offer (a listing page carries 24 offers), the shop's own CPU per page (on a shared
+machine, CPU the scraper does not get), peak memory and accuracy: the offers read right out
+of the offers the shop holds (the demo: price, stock and the part's attributes; the shapes:
+price net of VAT, stock state and quantity, SKU), and how many offers were read that the shop
+does not hold or read twice. The shop runs in its own process and answers each request 50 ms
+after it arrived; "req ms" is the mean time of one request as the fetch log records it. Each
+scenario runs `--repeats` times (2 by default, so that the 20 scenarios take about 8
+minutes); the median run by wall time is printed with the range of % of ideal and of CPU ms
+per page over the runs. On a shared VM one run moves by +-5 % of ideal, and CPU time grows
+with the machine's load (the header prints the load average): compare runs made side by side.
 
 Run: `.venv/bin/python -m bench.scrape [--shapes demo,presta_prices] [--repeats 3]`
 """
@@ -43,6 +45,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 OFFERS = 2000
 DEMO_PARTS = 2350  # canonical parts; the demo shop carries about 2,000 of them
@@ -160,16 +163,25 @@ def one_run(shape: str, concurrency: int, url: str) -> dict:
 
 
 def measured(shape: str, concurrency: int, faults: bool) -> dict:
-    """One run in a fresh process against a freshly started shop."""
+    """One run in a fresh process against a freshly started shop; with the CPU the shop spent
+    answering, which the scraper does not get on a shared machine."""
     shop, url = start_shop(SHAPES[shape][0], faults)
     try:
+        ready = _cpu_of(shop.pid)
         output = subprocess.run([sys.executable, "-m", "bench.scrape", "--one", shape,
                                  str(concurrency), url], capture_output=True, text=True,
                                 env={**os.environ, **CREDENTIALS}, check=True).stdout
+        shop_cpu = _cpu_of(shop.pid) - ready
     finally:
         shop.terminate()
         shop.wait()
-    return json.loads(output.strip().splitlines()[-1])
+    return {**json.loads(output.strip().splitlines()[-1]), "shop_cpu_s": shop_cpu}
+
+
+def _cpu_of(pid: int) -> float:
+    """User and system CPU seconds of a running process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(shape: str, repeats: int) -> None:
@@ -177,7 +189,8 @@ def report(shape: str, repeats: int) -> None:
     print(f"\n{shape}: {mode} scrape of the {shop} shop")
     print(f"{'concurrency':>11} {'faults':>6} {'pages':>6} {'wall s':>7} {'ideal s':>7} "
           f"{'% ideal':>7} {'range':>9} {'req ms':>6} {'pages/s':>8} {'CPU ms/page':>11} "
-          f"{'range':>9} {'peak MB':>8} {'right':>11} {'extra':>5}")
+          f"{'range':>9} {'per offer':>9} {'shop CPU':>8} {'peak MB':>8} {'right':>11} "
+          f"{'extra':>5}")
     for concurrency, faults in SCENARIOS:
         runs = sorted((measured(shape, concurrency, faults) for _ in range(repeats)),
                       key=lambda r: r["wall_s"])
@@ -190,7 +203,8 @@ def report(shape: str, repeats: int) -> None:
               f"{r['wall_s']:>7.2f} {ideal:>7.2f} {100 * ideal / r['wall_s']:>6.0f}% "
               f"{f'{shares[0]:.0f}-{shares[-1]:.0f}%':>9} {r['request_ms']:>6.1f} "
               f"{r['pages'] / r['wall_s']:>8.0f} {1000 * r['cpu_s'] / r['pages']:>11.2f} "
-              f"{f'{cpus[0]:.2f}-{cpus[-1]:.2f}':>9} {r['peak_mb']:>8.0f} "
+              f"{f'{cpus[0]:.2f}-{cpus[-1]:.2f}':>9} {1000 * r['cpu_s'] / r['offers']:>9.2f} "
+              f"{1000 * r['shop_cpu_s'] / r['pages']:>8.2f} {r['peak_mb']:>8.0f} "
               f"{r['right']:>5}/{r['offers']:<5} {r['extra']:>5}"
               + (f"  error: {r['error']}" if r["error"] else ""))
         if faults:
@@ -213,7 +227,8 @@ def main() -> None:
     if "presta_prices" in asked:
         asked.add("presta_catalog")  # learns the codes the prices scrape keys offers by
     shapes = [shape for shape in SHAPES if shape in asked]
-    print(f"{OFFERS} offers a shop, {LATENCY_MS} ms latency, {args.repeats} runs a scenario")
+    print(f"{OFFERS} offers a shop, {LATENCY_MS} ms latency, {args.repeats} runs a scenario; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as state:
         os.environ["SUPPLIER_PIPELINE_STATE_DIR"] = state  # sessions and codes, for the runs
         for shape in shapes:
