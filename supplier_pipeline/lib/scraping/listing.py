@@ -191,7 +191,7 @@ class ListingReader:
         if html is None:
             raise FetchFailed(self.fetches[-1].outcome, url, "listing page could not be "
                               "rendered")
-        page = parsed(html)  # the tree the session's logged-in check read
+        page = parsed(html)  # the tree a logged-in check may have read already
         items = page.css(self.rules.item)
         if not items:
             if not first:
