@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections import deque
@@ -58,21 +59,32 @@ _recent = threading.local()  # each thread's last few (text, tree) pairs
 
 def parsed(html: str) -> Selector:
     """The page's tree, parsed once for all who read it: a product page's text goes from the
-    session's logged-in check to its layered fields and its variations one after another,
-    and a 60 KB page takes a millisecond to parse. Readers never change the tree. The text
-    is recognised by identity, since they are handed the very same string: hashing 60 KB of
-    text would cost a tenth of the parse. A response's text is parsed from the UTF-8 bytes
-    it was decoded from (transport.PageText), not encoded again."""
+    session's logged-in check to its layered fields and its variations, and a 60 KB page
+    takes a millisecond to parse. Readers never change the tree. A response's text
+    (transport.PageText) keeps its tree, parsed from the UTF-8 bytes it was decoded from
+    rather than from the text encoded again; any other text is recognised by identity among
+    the thread's last few (hashing 60 KB of text would cost a tenth of the parse)."""
+    if isinstance(html, PageText):
+        if html.tree is None:
+            html.tree = Selector(body=html.utf8) if html.utf8 else Selector(text=html)
+        return html.tree
     recent = getattr(_recent, "pages", None)
     if recent is None:
         recent = _recent.pages = deque(maxlen=4)
     for text, page in recent:
         if text is html:
             return page
-    utf8 = html.utf8 if isinstance(html, PageText) else None
-    page = Selector(body=utf8) if utf8 else Selector(text=html)
+    page = Selector(text=html)
     recent.append((html, page))
     return page
+
+
+async def parse_aside(html: str) -> None:
+    """A response's page parsed in a worker thread before its readers ask for the tree: lxml
+    lets go of the GIL while it parses, nearly half of a 60 KB page's CPU, so the event loop
+    goes on with the other pages meanwhile and a second core is put to use."""
+    if isinstance(html, PageText) and html.tree is None:
+        await asyncio.to_thread(parsed, html)
 
 
 def _text(item: str | etree._Element) -> str:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+from typing import TYPE_CHECKING
 
 import httpx
 
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.scraping.safety import SupplierHosts, host_of, redact_text
 from supplier_pipeline.lib.suppliers.config import Limits
+
+if TYPE_CHECKING:
+    from parsel import Selector
 
 # gzip and deflate unpack at most about 1,000 times a chunk's size, so one 16 KB chunk of a
 # bomb is at most 16 MB before it is counted; stacked codings would multiply that (refused).
@@ -68,13 +72,15 @@ async def _follow(client: httpx.AsyncClient, request: httpx.Request, limits: Lim
 class PageText(str):
     """A response's text that still holds the UTF-8 bytes it was decoded from (`utf8`, None
     when the answer was not clean UTF-8), so that parsing a page or looking through its
-    markup does not encode 60 KB of text back into the same bytes."""
+    markup does not encode 60 KB of text back into the same bytes; and, once parsed, its
+    tree (`tree`, see extract.parsed)."""
 
     utf8: bytes | None
+    tree: Selector | None
 
     def __new__(cls, text: str, utf8: bytes | None) -> PageText:
         page = super().__new__(cls, text)
-        page.utf8 = utf8
+        page.utf8, page.tree = utf8, None
         return page
 
 
