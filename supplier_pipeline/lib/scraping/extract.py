@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 from collections import deque
@@ -77,14 +76,6 @@ def parsed(html: str) -> Selector:
     page = Selector(text=html)
     recent.append((html, page))
     return page
-
-
-async def parse_aside(html: str) -> None:
-    """A response's page parsed in a worker thread before its readers ask for the tree: lxml
-    lets go of the GIL while it parses, nearly half of a 60 KB page's CPU, so the event loop
-    goes on with the other pages meanwhile and a second core is put to use."""
-    if isinstance(html, PageText) and html.tree is None:
-        await asyncio.to_thread(parsed, html)
 
 
 def _text(item: str | etree._Element) -> str:

@@ -22,7 +22,6 @@ import uvloop
 
 from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
-from supplier_pipeline.lib.scraping.extract import parse_aside
 from supplier_pipeline.lib.scraping.feed import json_api_records, map_columns, price_list_records
 from supplier_pipeline.lib.scraping.fetch import CircuitOpen, Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.identity import KnownSkus, key_codeless
@@ -89,7 +88,6 @@ def _page_getter(config: SupplierConfig, engine: str, fetcher: Fetcher,
             return await fetcher.render(browser, url, wait_for)
         fetcher.refuse_unless_allowed(url)
         response = await (session.get(url) if session else fetcher.get(url))
-        await parse_aside(response.text)
         return response.text
 
     return get

@@ -30,7 +30,7 @@ import httpx
 from parsel import Selector
 
 from supplier_pipeline.lib import settings
-from supplier_pipeline.lib.scraping.extract import extract_field, parse_aside, parsed
+from supplier_pipeline.lib.scraping.extract import extract_field, parsed
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.records import Outcome
 from supplier_pipeline.lib.scraping.safety import host_of, is_loopback, origin_of
@@ -128,14 +128,13 @@ class Session:
     def expired(self, response: httpx.Response) -> bool:
         return self.login_rule.login_path_marker in response.url.path
 
-    async def logged_out(self, response: httpx.Response) -> bool:
+    def logged_out(self, response: httpx.Response) -> bool:
         """Redirected to the login page, or an HTML page without the logged-in marker."""
         if self.expired(response):
             return True
         marker = self.login_rule.logged_in_marker
         if marker is None or "html" not in response.headers.get("content-type", "text/html"):
             return False
-        await parse_aside(response.text)
         return extract_field(parsed(response.text), marker).value is None
 
     def session_cookies(self) -> dict[str, str]:
@@ -220,7 +219,7 @@ class Session:
         """GET behind the login; a session found expired is renewed once, then retried."""
         generation = self.generation
         response = await self.fetcher.get(url)
-        if not await self.logged_out(response):
+        if not self.logged_out(response):
             return response
         self.fetcher.log[-1].outcome = Outcome.SESSION_EXPIRED
         async with self.lock:
@@ -230,7 +229,7 @@ class Session:
         if self.expired(response):
             self.fetcher.log[-1].outcome = Outcome.SESSION_EXPIRED
             raise SessionLost(url, "session lost again after re-login")
-        if await self.logged_out(response):
+        if self.logged_out(response):
             self.fetcher.log[-1].outcome = Outcome.SESSION_EXPIRED
             raise SessionLost(url, "the page lacks login.logged_in_marker even after logging "
                               "in again: the shop shows it as to a guest (guest prices are "
