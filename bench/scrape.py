@@ -25,7 +25,7 @@ of the offers the shop holds (the demo: price, stock and the part's attributes; 
 price net of VAT, stock state and quantity, SKU), and how many offers were read that the shop
 does not hold or read twice. The shop runs in its own process and answers each request 50 ms
 after it arrived; "req ms" is the mean time of one request as the fetch log records it. Each
-scenario runs `--repeats` times (2 by default, so that the 20 scenarios take about 8
+scenario runs `--repeats` times (2 by default, so that the 20 scenarios take about 9-10
 minutes); the median run by wall time is printed with the range of % of ideal and of CPU ms
 per page over the runs. On a shared VM one run moves by +-5 % of ideal, and CPU time grows
 with the machine's load (the header prints the load average): compare runs made side by side.
