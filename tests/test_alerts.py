@@ -10,6 +10,7 @@ import textwrap
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.applications import Starlette
@@ -339,7 +340,13 @@ def test_a_failed_run_is_alerted_without_its_secrets(tmp_path, endpoints):
     assert "could not connect to postgresql://pipeline:***@db" in text
     assert "s3cr3t-pw" not in text and "(token=***)" in text
     assert f"of {nightly.name} failed" in text
-    outbox.deliver(store, load_rules(rules), channels_for(endpoints[0]), datetime.now(UTC))
+    # delivered outside the owner's quiet hours (22:00-07:00 in Rome), whenever this runs
+    at = datetime.now(UTC)
+    local = at.astimezone(ZoneInfo("Europe/Rome"))
+    if local.hour >= 22 or local.hour < 7:
+        morning = local + timedelta(days=1) if local.hour >= 22 else local
+        at = morning.replace(hour=7, minute=5, second=0, microsecond=0).astimezone(UTC)
+    outbox.deliver(store, load_rules(rules), channels_for(endpoints[0]), at)
     assert endpoints[0].alert_texts() == [text, text]  # the rule's two recipients
 
 
