@@ -68,6 +68,13 @@ Selectors = list[str]  # CSS selectors (parsel syntax, ::text / ::attr()), tried
 Prefer = Literal["structured", "selectors"]
 
 
+def _compiles(value: str | None) -> str | None:
+    """A regex setting, refused when the file is loaded rather than at the first scrape."""
+    if value is not None:
+        re.compile(value)
+    return value
+
+
 class FieldRule(Strict):
     """How to read one field: selectors tried in order, then an optional regex on the text."""
 
@@ -82,12 +89,7 @@ class FieldRule(Strict):
     def one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("regex")
-    @classmethod
-    def compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    _regex = field_validator("regex")(_compiles)
 
 
 def _rules(value: object) -> object:
@@ -157,12 +159,7 @@ class Categories(Strict):
     page: str = "/"  # the page whose menu is read
     match: str | None = None  # a regex the links must match (e.g. '/\d+-[a-z-]+$')
 
-    @field_validator("match")
-    @classmethod
-    def compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    _match = field_validator("match")(_compiles)
 
 
 class Listing(PageRules):
@@ -177,6 +174,8 @@ class Listing(PageRules):
     sitemap: list[str] = []
     sitemap_match: str | None = None
     sitemaps_from_robots: bool = False
+
+    _sitemap_match = field_validator("sitemap_match")(_compiles)
     # "Showing 1-24 of 440" / "Mostrando 1-24 di 440 articoli": the page count is computed from
     # it. Unset: the usual places (.woocommerce-result-count, .showing, .toolbar-amount, ...).
     result_count: FieldRule | None = None
