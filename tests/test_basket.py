@@ -231,7 +231,6 @@ def test_the_basket_benchmark_runs_on_what_build_proposals_reads():
     """bench/basket.py's synthetic market is built by hand: a column the proposals start to
     read (handling_fee, order terms) must be in it, or the benchmark breaks unseen."""
     from bench.basket import synthetic
-
     from supplier_pipeline.lib.purchasing.proposals import ProposalSettings, build_proposals
 
     positions, terms = synthetic(parts=60, suppliers=3)
