@@ -365,6 +365,20 @@ def test_redaction_removes_what_looks_like_a_secret(monkeypatch, text, secret):
     assert secret not in cleaned and "***" in cleaned
 
 
+def test_redaction_follows_the_environment_as_it_changes(monkeypatch):
+    """Secrets set, changed or swapped for others after start are redacted, and a value no
+    longer secret is not (the secret names are cached between calls)."""
+    from supplier_pipeline.lib.alerting.redact import redact
+
+    monkeypatch.setenv("SHOP_A_TOKEN", "first-token-1")
+    assert redact("t=first-token-1") == "t=***"
+    monkeypatch.setenv("SHOP_A_TOKEN", "second-token-2")  # the same names, a new value
+    assert redact("first-token-1 second-token-2") == "first-token-1 ***"
+    monkeypatch.delenv("SHOP_A_TOKEN")
+    monkeypatch.setenv("SHOP_B_PASSWORD", "third-pass-3")  # as many names, another secret
+    assert redact("second-token-2 third-pass-3") == "second-token-2 ***"
+
+
 def test_a_new_rule_sends_recent_events_and_records_older_ones_as_seen(tmp_path, store,
                                                                        endpoints):
     channels = channels_for(endpoints[0])
