@@ -348,3 +348,29 @@ def test_cookies_live_in_the_fetchers_jar_only():
     assert stored == {"sid": "abc123"}
     assert sent == ["sid=abc123"] * 3
     assert after_clear == ""
+
+
+def test_a_listing_row_reads_each_field_once(monkeypatch):
+    """A prices scrape reads a row's price to decide whether its product page is needed,
+    then the whole row for the offer: the price is read once."""
+    from parsel import Selector
+
+    from supplier_pipeline.lib.scraping import listing
+    from supplier_pipeline.lib.suppliers.config import FieldRule
+
+    read: list[str] = []
+    real = listing.extract_fields
+
+    def counting(node, rules):
+        read.extend(rules)
+        return real(node, rules)
+
+    monkeypatch.setattr(listing, "extract_fields", counting)
+    row = Selector(text='<div><b class="p">12,50 €</b><i class="s">AB-1</i></div>')
+    listed = listing.Listed(row, {"price": FieldRule(css=[".p::text"]),
+                                  "sku": FieldRule(css=[".s::text"])}, "http://shop/p/1")
+    assert listed.texts(["price"])[0] == {"price": "12,50 €"}
+    values, sources = listed.texts()
+    assert values == {"price": "12,50 €", "sku": "AB-1"}
+    assert sources == {"price": "selector .p::text", "sku": "selector .s::text"}
+    assert sorted(read) == ["price", "sku"]

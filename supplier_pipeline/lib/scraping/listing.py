@@ -22,13 +22,14 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import httpx
 from parsel import Selector
 
 from supplier_pipeline.lib.scraping.extract import (
+    Extracted,
     extract_field,
     extract_fields,
     first_match,
@@ -66,6 +67,9 @@ class Listed:
     item: Selector
     rules: dict[str, FieldRule]
     url: str | None
+    # fields already read: a prices scrape reads the price to decide whether the product
+    # page is needed, then every field for the offer
+    _read: dict[str, Extracted] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str) -> Listed:
@@ -74,8 +78,10 @@ class Listed:
     def texts(self, names: Iterable[str] | None = None
               ) -> tuple[dict[str, str | None], dict[str, str]]:
         """(values, sources) of the listing fields `names` (all of them by default)."""
-        rules = self.rules if names is None else {n: self.rules[n] for n in names}
-        found = extract_fields(self.item, rules)
+        names = list(self.rules if names is None else names)
+        self._read.update(extract_fields(
+            self.item, {n: self.rules[n] for n in names if n not in self._read}))
+        found = {n: self._read[n] for n in names}
         return ({k: v.value for k, v in found.items()},
                 {k: f"selector {v.matched}" for k, v in found.items() if v.matched})
 
