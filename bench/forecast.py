@@ -165,7 +165,7 @@ def main() -> None:
         print("  automatic choice per class: " + "; ".join(
             f"{cls} {pick.method} x{pick.factor:.2f}"
             + (f", global level {pick.global_weight:.1f}" if pick.global_level else "")
-            + (", global q" if pick.global_quantiles else "")
+            + (f", {pick.quantile_source} q" if pick.quantile_source != "local" else "")
             for cls, pick in choice.by_class.items()) + "\n")
         biases[label] = table.loc["automatic choice", "total bias"]
         timings[label] = table.loc["automatic choice", "ms/series"]

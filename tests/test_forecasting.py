@@ -348,6 +348,26 @@ def test_global_model_quantiles_whole_monotone_and_only_for_series_with_a_scale(
     assert 0.85 <= (test[2:] <= q[2:, 2:3]).mean() <= 0.99
 
 
+def test_quantile_candidates_negative_binomial_and_the_mean_of_local_and_global():
+    from supplier_pipeline.lib.forecasting.auto import (
+        ClassChoice,
+        _quantile_sources,
+        parametric_quantiles,
+    )
+
+    y, _ = bulk_order_demand(50, 36, seed=7)  # overdispersed: rare bulk orders
+    level = y.mean(axis=1)
+    poisson_q = parametric_quantiles(y, level, [0.9, 0.99], dispersed=False, season=12)
+    spread_q = parametric_quantiles(y, level, [0.9, 0.99], dispersed=True, season=12)
+    assert (spread_q >= poisson_q).all() and (spread_q[:, 1] > poisson_q[:, 1]).any()
+    classes = np.array(["lumpy"] * 50, dtype=object)
+    picks = {"lumpy": ClassChoice("moving_average_12", 1.0, 0.0, dispersed=True)}
+    sources = _quantile_sources(y, level, np.full((50, 1), 2.6), [0.9], classes, picks, 4.0, 12)
+    assert np.array_equal(sources["local"], spread_q[:, :1])
+    assert (sources["global"] == 3).all()  # the global model's, in whole units
+    assert np.array_equal(sources["average"], np.floor((spread_q[:, :1] + 2.6) / 2 + 0.5))
+
+
 def test_global_model_needs_enough_rows_to_learn_from():
     y = on_off_demand(20, 30, seed=1)
     assert global_model.fit(y, horizon=6, season=12) is None

@@ -1,8 +1,10 @@
 """The automatic choice: a rolling-origin backtest picks, per demand class, the method (or
 combination) with the lowest loss, calibrates its level, and picks the blend of quantile
-estimates with the lowest quantile loss. Then the global model (`global_model`), fitted on the
-origins before the last one, competes with that choice on the last origin: per class, its level
-(alone or averaged with the local one) and its quantiles are used where they score better.
+estimates (recency-weighted empirical with Poisson or negative binomial) with the lowest quantile
+loss. Then the global model (`global_model`), fitted on the origins before the last one,
+competes with that choice on the last origin: per class, its level (alone or averaged with the
+local one) is used where it scores better, and its quantiles, the local blend's at the level
+used, or the mean of the two, whichever scores best.
 
 The loss is what ordering needs, not RMSSE alone: RMSSE rewards forecasts that are too low for
 intermittent demand (forecasting zero for every carparts part beats every simple method on it),
@@ -22,6 +24,7 @@ from scipy.stats import poisson
 from supplier_pipeline.lib.forecasting import global_model
 from supplier_pipeline.lib.forecasting import methods as m
 from supplier_pipeline.lib.forecasting.classify import classify
+from supplier_pipeline.lib.forecasting.lead_time import dispersion, lead_time_quantiles
 
 QUANTILE_BLENDS = tuple(i / 10 for i in range(11))  # weight of the empirical quantile
 # Weight of the horizon total's error (per period, in units of the series' scale) against the
@@ -66,10 +69,20 @@ def weighted_quantile(y: np.ndarray, levels: list[float], half_life: float) -> n
     return np.stack([ordered[rows, (cumulative >= q).argmax(axis=1)] for q in levels], axis=1)
 
 
+def parametric_quantiles(y: np.ndarray, level: np.ndarray, levels: list[float], dispersed: bool,
+                         season: int) -> np.ndarray:
+    """Poisson quantiles at `level`, or with `dispersed` negative binomial ones with each
+    series' variance-to-mean ratio over its last two seasons (the lead-time quantiles' law
+    over one period)."""
+    if dispersed:
+        return lead_time_quantiles(level, 1, dispersion(y, 2 * season), levels).astype(float)
+    return poisson.ppf(np.array(levels)[None, :], level[:, None])
+
+
 def blend_quantiles(y: np.ndarray, level: np.ndarray, levels: list[float], weight: float,
-                    half_life: float) -> np.ndarray:
+                    half_life: float, dispersed: bool = False, season: int = 12) -> np.ndarray:
     empirical = weighted_quantile(y, levels, half_life) if weight > 0 else 0.0
-    parametric = poisson.ppf(np.array(levels)[None, :], level[:, None])
+    parametric = parametric_quantiles(y, level, levels, dispersed, season)
     # Demand comes in whole units, so P(Y <= q) = P(Y <= floor(q)): rounding down keeps the
     # coverage and lowers the loss.
     return np.floor(weight * empirical + (1 - weight) * parametric)
@@ -98,10 +111,15 @@ class ClassChoice:
     factor: float
     quantile_weight: float
     scores: dict[str, float] = field(default_factory=dict)  # backtest loss per candidate
-    # whether the global model's level and quantiles beat the local ones on the last origin
+    # whether the global model's level beats the local one on the last origin
     global_level: bool = False
-    global_quantiles: bool = False
+    # the quantiles that score best on the last origin: the local blend at the level used
+    # ("local"), the global model's ("global"), or the mean of the two in whole units
+    # ("average")
+    quantile_source: str = "local"
     global_weight: float = 1.0  # where global_level: its weight against the local level
+    # the parametric quantile: negative binomial with the series' dispersion, or Poisson
+    dispersed: bool = False
 
 
 @dataclass
@@ -166,8 +184,9 @@ def backtest_choice(y: np.ndarray, horizon: int, season: int, origins: int = 6) 
             if best is None or score < best[1]:
                 best = (name, score, factor)
         name, _, factor = best
-        weight = _best_blend(trains, actuals, forecasts[name], rows, factor, half_life)
-        by_class[str(cls)] = ClassChoice(name, factor, weight, scores)
+        weight, dispersed = _best_blend(trains, actuals, forecasts[name], rows, factor,
+                                        half_life, season)
+        by_class[str(cls)] = ClassChoice(name, factor, weight, scores, dispersed=dispersed)
     woke = [actual[_chosen_level(by_class, classes[k], forecasts, k) == 0]
             for k, actual in enumerate(actuals)]
     periods = sum(w.size for w in woke)
@@ -190,27 +209,45 @@ def _global_against_local(y, cut, step, season, classes, by_class, local_level, 
     if model is None:
         return False
     train, actual = y[:, :cut], y[:, cut:cut + step]
-    level, q90, covered = model.predict(train, season, [0.9])
+    level, q90, covered = model.predict(train, season, [0.9], whole=False)
     mse = np.mean(np.diff(train, axis=1) ** 2, axis=1)
     mae = global_model.scale(train)
-    local_q90 = np.zeros_like(q90)
-    for cls, pick in by_class.items():
-        rows = classes == cls
-        local_q90[rows] = blend_quantiles(train[rows], local_level[rows], [0.9],
-                                          pick.quantile_weight, half_life)
     levels = {0.0: local_level, **{w: w * level + (1 - w) * local_level for w in GLOBAL_WEIGHTS}}
     level_loss = {w: selection_loss(actual, forecast, mse, mae) for w, forecast in levels.items()}
-    with np.errstate(divide="ignore", invalid="ignore"):  # series without scale: not covered
-        loss = {source: pinball(actual, quantile, 0.9).mean(axis=1) / mae
-                for source, quantile in (("global", q90), ("local", local_q90))}
+    used = local_level.copy()
     for cls, pick in by_class.items():
         rows = (classes == cls) & covered
         if rows.any():
             mean_loss = {w: float(np.nanmean(loss_[rows])) for w, loss_ in level_loss.items()}
             weight = min(mean_loss, key=mean_loss.get)
             pick.global_level, pick.global_weight = weight > 0, weight or 1.0
-            pick.global_quantiles = loss["global"][rows].mean() < loss["local"][rows].mean()
-    return any(p.global_level or p.global_quantiles for p in by_class.values())
+            used[rows] = levels[weight][rows]
+    sources = _quantile_sources(train, used, q90, [0.9], classes, by_class, half_life,
+                                season)
+    with np.errstate(divide="ignore", invalid="ignore"):  # series without scale: not covered
+        loss = {source: pinball(actual, quantile, 0.9).mean(axis=1) / mae
+                for source, quantile in sources.items()}
+    for cls, pick in by_class.items():
+        rows = (classes == cls) & covered
+        if rows.any():
+            mean_loss = {source: float(loss_[rows].mean()) for source, loss_ in loss.items()}
+            pick.quantile_source = min(mean_loss, key=mean_loss.get)
+    return any(p.global_level or p.quantile_source != "local" for p in by_class.values())
+
+
+def _quantile_sources(y, level, global_quantiles, levels, classes, picks, half_life, season
+                      ) -> dict[str, np.ndarray]:
+    """The candidate quantiles (series x levels): each class's local blend at `level` (the
+    level forecast, the global model's where it is used), the global model's in whole units,
+    and the mean of the two in whole units (the global model's before rounding: on carparts
+    the mean beat both on intermittent parts at three origins)."""
+    local = np.zeros_like(global_quantiles)
+    for cls, pick in picks.items():
+        rows = classes == cls
+        local[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
+                                      half_life, pick.dispersed, season)
+    return {"local": local, "global": np.floor(global_quantiles + 0.5),
+            "average": np.floor((local + global_quantiles) / 2 + 0.5)}
 
 
 def _chosen_level(by_class: dict[str, ClassChoice], classes: np.ndarray,
@@ -229,16 +266,21 @@ def lead_time_rate(level: np.ndarray, choice: Choice) -> np.ndarray:
     return np.where(level > 0, level, choice.wake_rate)
 
 
-def _best_blend(trains, actuals, fitted, rows, factor, half_life) -> float:
-    """The blend weight with the lowest backtest pinball loss at 0.9."""
+def _best_blend(trains, actuals, fitted, rows, factor, half_life, season
+                ) -> tuple[float, bool]:
+    """The blend weight and parametric law (Poisson or negative binomial) with the lowest
+    backtest pinball loss at 0.9."""
     pieces = [(actual[r], weighted_quantile(train[r], [0.9], half_life),
-               poisson.ppf(0.9, factor * level[r])[:, None])
+               {dispersed: parametric_quantiles(train[r], factor * level[r], [0.9], dispersed,
+                                                season)
+                for dispersed in (False, True)})
               for train, actual, level, r in zip(trains, actuals, fitted, rows, strict=True)
               if r.any()]
-    losses = {weight: sum(pinball(actual, np.floor(weight * empirical
-                                                   + (1 - weight) * parametric), 0.9).mean()
-                          for actual, empirical, parametric in pieces)
-              for weight in QUANTILE_BLENDS}
+    losses = {(weight, dispersed): sum(
+                  pinball(actual, np.floor(weight * empirical
+                                           + (1 - weight) * parametric[dispersed]), 0.9).mean()
+                  for actual, empirical, parametric in pieces)
+              for weight in QUANTILE_BLENDS for dispersed in (False, True)}
     return min(losses, key=losses.get)
 
 
@@ -261,15 +303,14 @@ def predict(y: np.ndarray, choice: Choice, levels: list[float]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per series: level (per period), quantiles (series x levels), method name, class."""
     level, classes, picks = local_level(y, choice)
-    quantiles = np.zeros((len(y), len(levels)))
     names = np.empty(len(y), dtype=object)
     for cls, pick in picks.items():
-        rows = classes == cls
-        quantiles[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
-                                          choice.half_life)
-        names[rows] = pick.method
+        names[classes == cls] = pick.method
+    covered = np.zeros(len(y), dtype=bool)
+    global_quantiles = np.zeros((len(y), len(levels)))
     if choice.model is not None:
-        global_level, global_quantiles, covered = choice.model.predict(y, choice.season, levels)
+        global_level, global_quantiles, covered = choice.model.predict(y, choice.season, levels,
+                                                                       whole=False)
         for cls, pick in choice.by_class.items():
             rows = (classes == cls) & covered
             if pick.global_level:
@@ -277,6 +318,10 @@ def predict(y: np.ndarray, choice: Choice, levels: list[float]
                 level[rows] = weight * global_level[rows] + (1 - weight) * level[rows]
                 names[rows] = "global_gbm" if weight == 1 else [f"global_gbm+{name}"
                                                                 for name in names[rows]]
-            if pick.global_quantiles:
-                quantiles[rows] = global_quantiles[rows]
+    sources = _quantile_sources(y, level, global_quantiles, levels, classes, picks,
+                                choice.half_life, choice.season)
+    quantiles = sources["local"]
+    for cls, pick in picks.items():
+        rows = (classes == cls) & covered
+        quantiles[rows] = sources[pick.quantile_source][rows]
     return level, np.maximum.accumulate(np.maximum(quantiles, 0), axis=1), names, classes
