@@ -1,5 +1,5 @@
 """TLS: one verifying context for every connection of the process. Building one loads the CA
-bundle (about 80 ms of CPU), and a scrape at concurrency 32 has four clients."""
+bundle (about 80 ms of CPU), and a scrape at concurrency 32 has four connection pools."""
 
 from __future__ import annotations
 
@@ -10,19 +10,14 @@ from supplier_pipeline.lib.scraping.fetch import Fetcher, tls_context
 from supplier_pipeline.lib.suppliers.config import Politeness
 
 
-def test_every_client_shares_one_verifying_tls_context():
-    async def transports():
+def test_every_connection_pool_shares_one_verifying_tls_context():
+    async def pools():
         async with Fetcher("a", Politeness(concurrency=32)) as first, \
                 Fetcher("b", Politeness(concurrency=8)) as second:
-            found = [c._transport for c in (*first.clients, *second.clients)]
-            session = found[0].get_client()  # what the transport connects with
-            try:
-                return found, len(first.clients), session.connector._ssl
-            finally:
-                await session.close()
+            sessions = {first._session() for _ in range(first.shards)} | {second._session()}
+            return [s.connector._ssl for s in sessions], len(sessions)
 
-    found, shards, connecting = asyncio.run(transports())
-    assert shards > 1  # the pool is sharded: several transports to share it
-    assert {id(t.ssl_context) for t in found} == {id(tls_context())}
-    assert connecting is tls_context()
+    contexts, pools_opened = asyncio.run(pools())
+    assert pools_opened == 5  # the pool is sharded: several pools to share the context
+    assert all(context is tls_context() for context in contexts)
     assert tls_context().verify_mode is ssl.CERT_REQUIRED and tls_context().check_hostname

@@ -289,7 +289,7 @@ def test_a_malformed_answer_is_an_http_error_not_a_crash(server, raw):
 
     server.routes["/bad"] = broken
     failure, log = fetch(server, "/bad")
-    # a dropped connection is not a timeout, whatever httpx-aiohttp names it
+    # a dropped connection is not a timeout
     assert failure.outcome is Outcome.HTTP_ERROR, log[-1].error
     assert log[-1].outcome is Outcome.HTTP_ERROR and log[-1].error
 

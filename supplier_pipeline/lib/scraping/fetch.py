@@ -12,16 +12,15 @@ import math
 import random
 import ssl
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from yarl import URL
 
 from supplier_pipeline.lib.scraping.records import Fetch, Outcome
@@ -91,35 +90,11 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
-class _HttpxKeepsNoCookies(CookieJar):
-    """httpx's own jar stays empty, so it neither copies nor matches cookies on every
-    request: aiohttp's jar, shared by every client of a Fetcher, keeps them."""
-
-    def extract_cookies(self, response: object, request: object) -> None:
-        pass
-
-
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context for every connection of the process (the system's CAs, as aiohttp's
-    default): building one loads the CA bundle, about 80 ms of CPU, and httpx_aiohttp builds
-    one per transport unless handed one, four for a scrape at concurrency 32."""
+    default): building one loads the CA bundle, about 80 ms of CPU."""
     return ssl.create_default_context()
-
-
-def aiohttp_transport(connections: int, jar: aiohttp.CookieJar) -> AiohttpTransport:
-    """httpx's client API over aiohttp's connection pool, C HTTP parser and cookie jar:
-    httpcore's pure-Python HTTP/1.1 and the standard library's cookie jar cost about 2.5 ms
-    of CPU per request, which at concurrency 8 is the difference between waiting on the shop
-    and waiting on ourselves."""
-
-    def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=connections, limit_per_host=connections,
-                                           ssl=tls_context()),
-            cookie_jar=jar)
-
-    return AiohttpTransport(client=session, verify=tls_context())
 
 
 class Fetcher:
@@ -140,23 +115,32 @@ class Fetcher:
         self.slots = asyncio.Semaphore(politeness.concurrency)
         self.robots: dict[str, asyncio.Future[RobotFileParser | None]] = {}
         self.user_agent = USER_AGENT.format(contact=contact or "not configured")
-        # One jar for every client: a login on any connection is a login for all of them.
+        # One jar for every session: a login on any connection is a login for all of them.
         # unsafe: cookies from IP-address hosts too (the demo shops, intranet suppliers).
         self.jar = aiohttp.CookieJar(unsafe=True)
         # Several small connection pools: one large pool slows down as it grows.
-        shards = math.ceil(politeness.concurrency / CONNECTIONS_PER_CLIENT)
-        per_client = math.ceil(politeness.concurrency / shards)
-        self.clients = [
-            httpx.AsyncClient(
+        self.shards = math.ceil(politeness.concurrency / CONNECTIONS_PER_CLIENT)
+        self.sessions: list[aiohttp.ClientSession] = []  # opened at the first request
+        self._rotation: Iterator[aiohttp.ClientSession] = iter(())
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The next connection pool in turn (aiohttp opens them inside the event loop)."""
+        if not self.sessions:
+            per_client = math.ceil(self.politeness.concurrency / self.shards)
+            wait = self.politeness.timeout_seconds
+            self.sessions = [aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=per_client, limit_per_host=per_client,
+                                               ssl=tls_context()),
+                cookie_jar=self.jar,
                 headers={"User-Agent": self.user_agent, "Accept-Language": "it,en;q=0.8",
                          "Accept-Encoding": ACCEPT_ENCODING},
-                # redirects are followed by `exchange`, which checks each hop's host first
-                timeout=politeness.timeout_seconds, follow_redirects=False,
-                cookies=_HttpxKeepsNoCookies(), transport=aiohttp_transport(per_client, self.jar),
-            )
-            for _ in range(shards)
-        ]
-        self._rotation = itertools.cycle(self.clients)
+                # each connect, read and wait for a connection; `exchange` bounds the whole
+                timeout=aiohttp.ClientTimeout(total=None, connect=wait, sock_connect=wait,
+                                              sock_read=wait),
+                auto_decompress=False)  # `exchange` decodes, counting what it unpacks
+                for _ in range(self.shards)]
+            self._rotation = itertools.cycle(self.sessions)
+        return next(self._rotation)
 
     @classmethod
     def for_supplier(cls, config: SupplierConfig, backoff_base: float = 0.5) -> Fetcher:
@@ -167,8 +151,8 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for client in self.clients:
-            await client.aclose()
+        for session in self.sessions:
+            await session.close()
 
     def cookie(self, name: str) -> str | None:
         return next((m.value for m in self.jar if m.key == name), None)
@@ -227,9 +211,8 @@ class Fetcher:
 
     async def _read_robots(self, origin: str) -> RobotFileParser | None:
         """The origin's robots.txt; None (everything allowed) when it has none."""
-        client = self.clients[0]
         try:
-            response = await exchange(client, client.build_request("GET", origin + "/robots.txt"),
+            response = await exchange(self._session(), "GET", httpx.URL(origin + "/robots.txt"),
                                       self.limits, self.hosts)
         except Exception:  # no readable robots.txt, whatever the reason, forbids nothing
             return None
@@ -246,7 +229,9 @@ class Fetcher:
             self.record(url, Outcome.ROBOTS_DISALLOWED, None, time.monotonic(), 0, 0)
             raise FetchFailed(Outcome.ROBOTS_DISALLOWED, url, "disallowed by robots.txt")
 
-    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    async def request(self, method: str, url: str, params: dict[str, str | int] | None = None,
+                      data: dict[str, str] | None = None,
+                      headers: dict[str, str] | None = None) -> httpx.Response:
         """One logical request with retries; raises FetchFailed when it finally fails.
 
         A 429 that says when to come back (Retry-After) is waited out without using up a
@@ -254,21 +239,21 @@ class Fetcher:
         a shop failing now and then also needed, and pages were lost). At most
         `max_retries + 1` of them, so that a shop answering 429 for ever still ends it."""
         await self._refuse_unless_permitted(url)
+        # Built before taking a slot: a slot is a connection the shop is serving, not one
+        # waiting for us to assemble the request.
+        target = httpx.URL(url, params=params) if params else httpx.URL(url)
         attempt = failures = paced = 0
         while True:
             attempt += 1
             wait = None
-            # Built before taking a slot: a slot is a connection the shop is serving, not one
-            # waiting for us to assemble headers.
-            client = next(self._rotation)
-            prepared = client.build_request(method, url, **kwargs)
             async with self.slots:
                 # Spaced when they really start: a start reserved before waiting for a slot
                 # could bunch up with others when slots free together.
                 await self.limiter.wait()
                 started = time.monotonic()  # the request's own time, not its wait for a slot
                 try:
-                    response = await exchange(client, prepared, self.limits, self.hosts)
+                    response = await exchange(self._session(), method, target, self.limits,
+                                              self.hosts, data, headers)
                 # Whatever the transport raises (httpx, aiohttp, the socket, a refusal) is this
                 # request's outcome, never an exception that ends the supplier's run unlogged.
                 except Exception as exc:
@@ -280,7 +265,7 @@ class Fetcher:
             await asyncio.sleep(0)
             status = response.status_code if response is not None else None
             size = len(response.content) if response is not None else 0
-            self.record(str(prepared.url), outcome, status, started, size, attempt, detail)
+            self.record(str(target), outcome, status, started, size, attempt, detail)
             if outcome is Outcome.OK:
                 return response
             if outcome is Outcome.BLOCKED:
@@ -297,8 +282,9 @@ class Fetcher:
                 wait = self.backoff_base * 2 ** (failures - 1) * (0.5 + random.random())
             await asyncio.sleep(wait)
 
-    async def get(self, url: str, **kwargs: object) -> httpx.Response:
-        return await self.request("GET", url, **kwargs)
+    async def get(self, url: str, params: dict[str, str | int] | None = None,
+                  headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.request("GET", url, params=params, headers=headers)
 
     async def render(self, browser: Browser, url: str, wait_for: str | None) -> str | None:
         """A page rendered in the browser, under the same rules as every request: the
