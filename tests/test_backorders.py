@@ -191,3 +191,20 @@ def test_schema_org_availability_starts_is_the_day(html, expected):
     obs = observation(shop(), values, FRIDAY, sources=sources)
     assert (obs.stock_state, obs.backorder_until) == ("backorder", expected)
     assert obs.sources["backorder_until"] == "available_from"
+
+
+def test_the_delay_the_page_shows_dates_a_structured_back_order():
+    """JSON-LD says BackOrder and no day; the stock text the configured selector reads says
+    when: the structured state is kept and the shown delay dates it."""
+    from supplier_pipeline.lib.extraction.layers import layered_fields
+    from supplier_pipeline.lib.suppliers.config import FieldRule
+
+    html = JSON_LD.replace('"https://schema.org/PreOrder", "availabilityStarts": '
+                           '"2027-01-12T00:00:00+01:00"', '"https://schema.org/BackOrder"')
+    html = html.replace("</h1>", '</h1><p class="stock">Su ordinazione: disponibile tra 5-7 '
+                        "giorni</p>")
+    values, sources = layered_fields(html, {"stock": FieldRule(css=["p.stock::text"])}, "it")
+    assert sources["stock"] == "json-ld"  # structured data stays first for the state
+    obs = observation(shop(), values, FRIDAY, sources=sources)
+    assert (obs.stock_state, obs.backorder_until) == ("backorder", date(2026, 11, 27))
+    assert obs.sources["backorder_until"] == "stock_shown" and obs.problems == []

@@ -65,6 +65,7 @@ def layered_fields(html: str, rules: dict[str, FieldRule], locale: str,
         elif name in stated:
             values[name], sources[name] = stated[name].value, stated[name].layer
     _vat_of_price(values, sources, stated, selected, locale)
+    _stock_shown(values, sources, selected)
     if all(field in values for field in CORE):
         return values, sources
     generic = normalised(heuristic_fields(page, locale, structured), locale)
@@ -75,6 +76,17 @@ def layered_fields(html: str, rules: dict[str, FieldRule], locale: str,
         if found.value and found.layer == "heuristic" and OURS[name] not in values:
             values[OURS[name]], sources[OURS[name]] = found.value, "heuristic"
     return values, sources
+
+
+def _stock_shown(values: dict[str, str], sources: dict[str, str],
+                 selected: dict[str, Extracted]) -> None:
+    """The stock text the configured selector read, kept beside a structured stock state that
+    won over it: a schema.org BackOrder says nothing of when, the page's "disponibile tra 5
+    giorni" does."""
+    shown = selected.get("stock")
+    if shown is not None and not sources.get("stock", "").startswith("selector"):
+        values["stock_shown"] = shown.value
+        sources["stock_shown"] = f"selector {shown.matched}"
 
 
 def _same_amount(generic: str | None, stored: str | None, locale: str) -> bool:

@@ -50,11 +50,14 @@ def _vat_included(config: SupplierConfig, fields: dict[str, str | None],
     return config.price.vat_included, "supplier price.vat_included"
 
 
-def _backorder_until(obs: Observation, stated: str | None, locale: str) -> None:
+def _backorder_until(obs: Observation, stated: str | None, shown: str | None,
+                     locale: str) -> None:
     """The day a back-order is expected: the date stated apart from the stock text (schema.org
     `availabilityStarts`, a feed column or selector named `available_from`), else a date or
-    delay in the stock text. `sources` says which one it was."""
-    for name, text in (("available_from", stated), ("stock", obs.stock_text)):
+    delay in the stock text, else in the stock text the page shows when structured data gave
+    the state (`stock_shown`). `sources` says which one it was."""
+    for name, text in (("available_from", stated), ("stock", obs.stock_text),
+                       ("stock_shown", shown)):
         expected = backorder.expected_date(text, obs.observed_at, locale)
         if expected.problem:
             obs.problems.append(f"{name}: {expected.problem}")
@@ -101,7 +104,8 @@ def observation(config: SupplierConfig, fields: dict[str, str | None], observed_
         if reading.problem and reading.state == "unknown":
             obs.problems.append(f"stock: {reading.problem}")
         if obs.stock_state == "backorder":
-            _backorder_until(obs, fields.get("available_from"), config.price.locale)
+            _backorder_until(obs, fields.get("available_from"), fields.get("stock_shown"),
+                             config.price.locale)
     title = obs.title or ""
     obs.brand = normalise.brand(fields.get("brand"))
     obs.device_model = normalise.device_model(fields.get("brand"), fields.get("device_model"))
