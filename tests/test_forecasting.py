@@ -366,6 +366,12 @@ def test_quantile_candidates_negative_binomial_and_the_mean_of_local_and_global(
     assert np.array_equal(sources["local"], spread_q[:, :1])
     assert (sources["global"] == 3).all()  # the global model's, in whole units
     assert np.array_equal(sources["average"], np.floor((spread_q[:, :1] + 2.6) / 2 + 0.5))
+    assert set(sources) == {"local", "global", "average"}  # without the global model's level
+    at_global = _quantile_sources(y, level, np.full((50, 1), 2.6), [0.9], classes, picks, 4.0,
+                                  12, global_level=2 * level)
+    doubled = parametric_quantiles(y, 2 * level, [0.9], dispersed=True, season=12)
+    assert np.array_equal(at_global["dispersed"], doubled)
+    assert np.array_equal(at_global["dispersed_average"], np.floor((doubled + 2.6) / 2 + 0.5))
 
 
 def test_global_model_needs_enough_rows_to_learn_from():

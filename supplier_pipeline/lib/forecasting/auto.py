@@ -114,8 +114,9 @@ class ClassChoice:
     # whether the global model's level beats the local one on the last origin
     global_level: bool = False
     # the quantiles that score best on the last origin: the local blend at the level used
-    # ("local"), the global model's ("global"), or the mean of the two in whole units
-    # ("average")
+    # ("local"), the global model's ("global"), the mean of the two in whole units
+    # ("average"), the negative binomial at the global model's level ("dispersed") or its mean
+    # with the global model's ("dispersed_average")
     quantile_source: str = "local"
     global_weight: float = 1.0  # where global_level: its weight against the local level
     # the parametric quantile: negative binomial with the series' dispersion, or Poisson
@@ -223,7 +224,7 @@ def _global_against_local(y, cut, step, season, classes, by_class, local_level, 
             pick.global_level, pick.global_weight = weight > 0, weight or 1.0
             used[rows] = levels[weight][rows]
     sources = _quantile_sources(train, used, q90, [0.9], classes, by_class, half_life,
-                                season)
+                                season, np.where(covered, level, used))
     with np.errstate(divide="ignore", invalid="ignore"):  # series without scale: not covered
         loss = {source: pinball(actual, quantile, 0.9).mean(axis=1) / mae
                 for source, quantile in sources.items()}
@@ -235,19 +236,26 @@ def _global_against_local(y, cut, step, season, classes, by_class, local_level, 
     return any(p.global_level or p.quantile_source != "local" for p in by_class.values())
 
 
-def _quantile_sources(y, level, global_quantiles, levels, classes, picks, half_life, season
-                      ) -> dict[str, np.ndarray]:
+def _quantile_sources(y, level, global_quantiles, levels, classes, picks, half_life, season,
+                      global_level=None) -> dict[str, np.ndarray]:
     """The candidate quantiles (series x levels): each class's local blend at `level` (the
     level forecast, the global model's where it is used), the global model's in whole units,
-    and the mean of the two in whole units (the global model's before rounding: on carparts
-    the mean beat both on intermittent parts at three origins)."""
+    and the mean of the two in whole units (the global model's before rounding); with the
+    global model's `global_level`, also the negative binomial at that level with each series'
+    dispersion, alone and averaged with the global model's (on carparts' intermittent parts
+    the average beat the global model's quantiles at three origins)."""
     local = np.zeros_like(global_quantiles)
     for cls, pick in picks.items():
         rows = classes == cls
         local[rows] = blend_quantiles(y[rows], level[rows], levels, pick.quantile_weight,
                                       half_life, pick.dispersed, season)
-    return {"local": local, "global": np.floor(global_quantiles + 0.5),
-            "average": np.floor((local + global_quantiles) / 2 + 0.5)}
+    out = {"local": local, "global": np.floor(global_quantiles + 0.5),
+           "average": np.floor((local + global_quantiles) / 2 + 0.5)}
+    if global_level is not None:
+        spread = parametric_quantiles(y, global_level, levels, True, season)
+        out["dispersed"] = spread
+        out["dispersed_average"] = np.floor((spread + global_quantiles) / 2 + 0.5)
+    return out
 
 
 def _chosen_level(by_class: dict[str, ClassChoice], classes: np.ndarray,
@@ -308,6 +316,7 @@ def predict(y: np.ndarray, choice: Choice, levels: list[float]
         names[classes == cls] = pick.method
     covered = np.zeros(len(y), dtype=bool)
     global_quantiles = np.zeros((len(y), len(levels)))
+    global_level = None
     if choice.model is not None:
         global_level, global_quantiles, covered = choice.model.predict(y, choice.season, levels,
                                                                        whole=False)
@@ -319,9 +328,12 @@ def predict(y: np.ndarray, choice: Choice, levels: list[float]
                 names[rows] = "global_gbm" if weight == 1 else [f"global_gbm+{name}"
                                                                 for name in names[rows]]
     sources = _quantile_sources(y, level, global_quantiles, levels, classes, picks,
-                                choice.half_life, choice.season)
+                                choice.half_life, choice.season,
+                                None if global_level is None else
+                                np.where(covered, global_level, level))
     quantiles = sources["local"]
     for cls, pick in picks.items():
-        rows = (classes == cls) & covered
-        quantiles[rows] = sources[pick.quantile_source][rows]
+        rows = (classes == cls) & covered  # none without the global model
+        if rows.any():
+            quantiles[rows] = sources[pick.quantile_source][rows]
     return level, np.maximum.accumulate(np.maximum(quantiles, 0), axis=1), names, classes
