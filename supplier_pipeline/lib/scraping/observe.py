@@ -12,6 +12,8 @@ from supplier_pipeline.lib.suppliers.config import SupplierConfig
 
 
 def _int_or_none(value: object) -> int | None:
+    if value is None:  # most offers state no quantity or pack: no exception to raise
+        return None
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
