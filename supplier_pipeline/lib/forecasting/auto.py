@@ -3,8 +3,8 @@ combination) with the lowest loss, calibrates its level, and picks the blend of 
 estimates (recency-weighted empirical with Poisson or negative binomial) with the lowest quantile
 loss. Then the global model (`global_model`), fitted on the origins before the last one,
 competes with that choice on the last origin: per class, its level (alone or averaged with the
-local one) is used where it scores better, and its quantiles, the local blend's at the level
-used, or the mean of the two, whichever scores best.
+local one) is used where it scores better, and the quantiles come from whichever of five
+candidates scores best there (`ClassChoice.quantile_source`).
 
 The loss is what ordering needs, not RMSSE alone: RMSSE rewards forecasts that are too low for
 intermittent demand (forecasting zero for every carparts part beats every simple method on it),
