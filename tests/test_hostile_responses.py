@@ -510,6 +510,12 @@ def test_links_to_other_hosts_are_not_followed(server, tmp_path):
     ("https://tok_12345@shop.test/feed", "https://***@shop.test/feed"),
     ("https://shop.test/cart;jsessionid=ABC?page=2", "https://shop.test/cart;jsessionid=***?page=2"),
     ("https://shop.test/catalogo?pagina=2", "https://shop.test/catalogo?pagina=2"),
+    # plain URLs (the fast path) still lose what redact() takes out
+    ("https://shop.test/prodotto/vetro-iphone-11/", "https://shop.test/prodotto/vetro-iphone-11/"),
+    ("http://127.0.0.1:8711/p/api_key=abc123def/x", "http://127.0.0.1:8711/p/api_key=***"),
+    ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+     "https://hooks.slack.com/services/***"),
+    ("https://shop.test/a;sid=abc", "https://shop.test/a;sid=***"),
 ])
 def test_secrets_in_urls_are_redacted(url, expected):
     assert redact_url(url) == expected
