@@ -499,6 +499,29 @@ def test_links_to_other_hosts_are_not_followed(server, tmp_path):
     assert "localhost" not in server.hosts_asked()
 
 
+
+XHTML = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 '
+         'Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+         '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Shop</title></head>'
+         '<body>{}</body></html>')
+
+
+def test_xhtml_pages_with_an_xml_prolog_are_read_as_html(server):
+    """Older shop software serves XHTML that opens with `<?xml`: parsel took it for XML, where
+    no selector with an element name finds anything in the XHTML namespace."""
+    server.routes["/list"] = static(200, XHTML.format(
+        '<div class="p" data-sku="A1"><a class="name" href="/p/A1">A1</a>'
+        '<span class="price">10.00</span></div>'), content_type="text/html")
+    server.routes["/p/A1"] = static(200, XHTML.format('<span class="price">9.50</span><br/>'),
+                                    content_type="text/html")
+    config = html_supplier(server).model_copy(update={"login": None})
+    listing_only = scrape(config, "prices")
+    assert [(o.supplier_sku, str(o.price_net)) for o in listing_only.observations] == [
+        ("A1", "10.00")]
+    catalog = scrape(config, "catalog")
+    assert [(o.supplier_sku, str(o.price_net), o.problems) for o in catalog.observations] == [
+        ("A1", "9.50", [])]
+
 # --- secrets in URLs ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -33,6 +33,7 @@ from supplier_pipeline.lib.scraping.extract import (
     extract_field,
     extract_fields,
     first_match,
+    html_tree,
     parsed,
 )
 from supplier_pipeline.lib.scraping.fetch import FetchFailed
@@ -148,7 +149,7 @@ class ListingReader:
             return []
         url = self.config.url(rule.page)
         html = await self.get(url)
-        links = Selector(text=html or "").css(rule.links).getall()
+        links = html_tree(html or "").css(rule.links).getall()
         pattern = re.compile(rule.match) if rule.match else None
         found = []
         for link in links:

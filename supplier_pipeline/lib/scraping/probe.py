@@ -19,7 +19,7 @@ from parsel import Selector
 from supplier_pipeline.lib.extraction.generic import extract_product
 from supplier_pipeline.lib.extraction.layers import layered_fields
 from supplier_pipeline.lib.scraping.browser import Browser
-from supplier_pipeline.lib.scraping.extract import extract_field
+from supplier_pipeline.lib.scraping.extract import extract_field, html_tree
 from supplier_pipeline.lib.scraping.fetch import Fetcher, FetchFailed
 from supplier_pipeline.lib.scraping.listing import ListingReader
 from supplier_pipeline.lib.scraping.observe import observation
@@ -114,7 +114,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                 listing_url = found[0]
             html = (await get(listing_url, config.listing.engine, config.listing.wait_for)
                     if listing_url else None)
-            items = Selector(text=html or "").css(config.listing.item) if html else []
+            items = html_tree(html).css(config.listing.item) if html else []
             if listing_url is None:
                 if not url:
                     report.errors.append("this supplier lists its products through a sitemap "
@@ -129,7 +129,7 @@ async def probe_async(config: SupplierConfig, environ: dict[str, str],
                 url = url or (urljoin(listing_url, link) if link else None)
             if url and config.product:
                 page = await get(url, config.product.engine, config.product.wait_for)
-                report.rows += _rows("product", Selector(text=page or ""), config.product.fields)
+                report.rows += _rows("product", html_tree(page or ""), config.product.fields)
                 for name, found in extract_product(page or "", config.price.locale, url).items():
                     report.rows.append(ProbeRow("generic", name, found.value, found.layer,
                                                 None if found.value else "no layer found it"))
