@@ -78,6 +78,17 @@ def test_any_encoding_and_broken_markup(tmp_path, capsys):
     assert (lines["broken.html"]["price"], lines["broken.html"]["currency"]) == ("7.50", "GBP")
 
 
+def test_an_xhtml_page_with_an_xml_prolog_is_read_as_html(tmp_path, capsys):
+    (tmp_path / "xhtml.html").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        '<head><title>Shop</title></head><body><h1>Vetro iPhone 11</h1>'
+        '<span class="price">12,50 €</span><p>Disponibile</p></body></html>')
+    assert main(["extract", str(tmp_path), "--locale", "it"]) == 0
+    found = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (found["name"], found["price"], found["currency"]) == ("Vetro iPhone 11", "12.50",
+                                                                 "EUR")
+
+
 def test_probe_reports_each_field_and_never_the_password(shop_env, capsys):
     assert main(["probe", "ricambi_italia"]) == 0
     out = capsys.readouterr().out

@@ -21,6 +21,7 @@ from supplier_pipeline.lib.extraction.heuristics import SHOWN, heuristics
 from supplier_pipeline.lib.extraction.scripts import script_fields
 from supplier_pipeline.lib.extraction.structured import CLAIMS
 from supplier_pipeline.lib.extraction.visible import main_text
+from supplier_pipeline.lib.scraping.extract import html_tree
 from supplier_pipeline.lib.scraping.normalise import (
     CENT,
     ParsedPrice,
@@ -245,7 +246,7 @@ def extract_product(html: str, locale: str = "en", url: str | None = None) -> di
     """Every field with the layer and confidence it was read with. Never raises: a stage
     that fails leaves its fields None, each with the reason."""
     problems: dict[str, str] = {}
-    page = _guarded("parsing", lambda: Selector(text=html or "<html></html>"), None, problems)
+    page = _guarded("parsing", lambda: html_tree(html or ""), None, problems)
     if page is None:
         return {f: Found(None, None, reason=problems["parsing"]) for f in FIELDS}
     stated = _guarded("structured data",
