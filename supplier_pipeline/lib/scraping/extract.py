@@ -70,10 +70,11 @@ def html_tree(html: str | bytes) -> Selector:
     """A page's tree, always read as HTML: parsel would take a page that opens with an `<?xml`
     prolog (XHTML) for XML, where no selector finds an element in the XHTML namespace, and
     would try every page as JSON first.
-    One parser per thread (lxml's parsers are not shared between threads), without the
-    table of `id` attributes that only XPath's id() reads (cssselect's `#x` is `@id = 'x'`):
-    a sixth less CPU than parsel's own parse of a 60 KB page. NUL bytes are dropped and an
-    empty page is an empty document, as parsel does."""
+
+    One parser per thread (lxml's parsers are not shared between threads), without the table
+    of `id` attributes that only XPath's id() reads (cssselect writes `#x` as `@id = 'x'`): a
+    sixth less CPU than parsel's own parse of a 60 KB page. NUL bytes are dropped and an empty
+    page is an empty document, as parsel does."""
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = lxml.html.HTMLParser(recover=True, encoding="utf-8",
